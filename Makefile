@@ -1,0 +1,41 @@
+# driftctl — the two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lint bench clean sandbox-down
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m driftctl.demo
+
+test: $(STAMP)
+	$(BIN)/ruff check driftctl tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check driftctl tests bench
+	$(BIN)/ruff format --check driftctl tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/sandbox_bench.py
+
+sandbox-down: $(STAMP)
+	$(BIN)/driftctl sandbox down
+
+clean:
+	-$(BIN)/driftctl sandbox down 2>/dev/null
+	rm -rf $(VENV) .driftctl .pytest_cache .mypy_cache .ruff_cache

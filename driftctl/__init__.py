@@ -1,0 +1,7 @@
+"""driftctl: keeps Terraform/OpenTofu infrastructure healed."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
