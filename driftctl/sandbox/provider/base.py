@@ -55,8 +55,12 @@ class SandboxSettings:
         if service not in self._clients:
             import boto3  # deferred: ~0.4 s, and most provider starts never need it
 
+            # A profile would point boto3 at the user's real AWS config; the sandbox has its own keys.
+            for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+                os.environ.pop(name, None)
+
             self._clients[service] = boto3.session.Session().client(
-                service,  # type: ignore[call-overload]
+                service,
                 region_name=self.region,
                 endpoint_url=self.endpoint,
                 aws_access_key_id=self.access_key,
@@ -90,7 +94,9 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _canonical(v) for k, v in value.items()}
     if isinstance(value, list):
-        return sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True, default=str))
+        return sorted(
+            (_canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True, default=str)
+        )
     return value
 
 
@@ -188,24 +194,44 @@ class SandboxResource:
         return planned
 
     def create(self, ctx: CreateContext, planned: State) -> State | None:
-        return self._guard(ctx.diagnostics, f"create {ctx.type_name}", lambda: self._with_tags_all(
-            self._create(planned)), fallback=None)
+        return self._guard(
+            ctx.diagnostics,
+            f"create {ctx.type_name}",
+            lambda: self._with_tags_all(self._create(planned)),
+            fallback=None,
+        )
 
     def read(self, ctx: ReadContext, current: State) -> State | None:
-        return self._guard(ctx.diagnostics, f"read {ctx.type_name} {current.get('id')}",
-                           lambda: self._with_tags_all(self._read(current)), fallback=current)
+        return self._guard(
+            ctx.diagnostics,
+            f"read {ctx.type_name} {current.get('id')}",
+            lambda: self._with_tags_all(self._read(current)),
+            fallback=current,
+        )
 
     def update(self, ctx: UpdateContext, current: State, planned: State) -> State | None:
-        return self._guard(ctx.diagnostics, f"update {ctx.type_name} {current.get('id')}",
-                           lambda: self._with_tags_all(self._update(current, planned)), fallback=current)
+        return self._guard(
+            ctx.diagnostics,
+            f"update {ctx.type_name} {current.get('id')}",
+            lambda: self._with_tags_all(self._update(current, planned)),
+            fallback=current,
+        )
 
     def delete(self, ctx: DeleteContext, current: State) -> None:
-        self._guard(ctx.diagnostics, f"delete {ctx.type_name} {current.get('id')}",
-                    lambda: self._delete(current), fallback=None)
+        self._guard(
+            ctx.diagnostics,
+            f"delete {ctx.type_name} {current.get('id')}",
+            lambda: self._delete(current),
+            fallback=None,
+        )
 
     def import_(self, ctx: ImportContext, id: str) -> State | None:
-        state = self._guard(ctx.diagnostics, f"import {ctx.type_name} {id}",
-                            lambda: self._with_tags_all(self._read(self._blank_state(id))), fallback=None)
+        state = self._guard(
+            ctx.diagnostics,
+            f"import {ctx.type_name} {id}",
+            lambda: self._with_tags_all(self._read(self._blank_state(id))),
+            fallback=None,
+        )
         if state is None and not ctx.diagnostics.has_errors():
             ctx.diagnostics.add_error(f"Cannot import non-existent remote object {id}")
         return state

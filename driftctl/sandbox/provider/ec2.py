@@ -52,7 +52,9 @@ def _to_permissions(rules: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return perms
 
 
-def _from_permissions(perms: list[dict[str, Any]], prior: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+def _from_permissions(
+    perms: list[dict[str, Any]], prior: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
     """EC2 IpPermissions → Terraform rule blocks, grouped as the code wrote them where possible.
 
     EC2 merges rules with the same protocol and ports; Terraform keeps one block per rule as written.
@@ -69,9 +71,10 @@ def _from_permissions(perms: list[dict[str, Any]], prior: list[dict[str, Any]] |
     blocks: list[dict[str, Any]] = []
     for rule in prior or []:
         key = (rule["protocol"], int(rule["from_port"]), int(rule["to_port"]))
-        slot = live.get(key)
-        if slot is None:
+        found = live.get(key)
+        if found is None:
             continue
+        slot = found
         want4, want6 = rule.get("cidr_blocks") or [], rule.get("ipv6_cidr_blocks") or []
         have4 = [c for c, d in slot["v4"] if c in want4 and d == rule.get("description")]
         have6 = [c for c, d in slot["v6"] if c in want6 and d == rule.get("description")]
@@ -149,9 +152,13 @@ class SecurityGroup(SandboxResource):
         if group.get("IpPermissionsEgress"):
             ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=group["IpPermissionsEgress"])
         if planned.get("ingress"):
-            ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=_to_permissions(planned["ingress"]))
+            ec2.authorize_security_group_ingress(
+                GroupId=group_id, IpPermissions=_to_permissions(planned["ingress"])
+            )
         if planned.get("egress"):
-            ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=_to_permissions(planned["egress"]))
+            ec2.authorize_security_group_egress(
+                GroupId=group_id, IpPermissions=_to_permissions(planned["egress"])
+            )
         return {
             **planned,
             "id": group_id,
@@ -192,9 +199,13 @@ class SecurityGroup(SandboxResource):
         if group.get("IpPermissionsEgress"):
             ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=group["IpPermissionsEgress"])
         if planned.get("ingress"):
-            ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=_to_permissions(planned["ingress"]))
+            ec2.authorize_security_group_ingress(
+                GroupId=group_id, IpPermissions=_to_permissions(planned["ingress"])
+            )
         if planned.get("egress"):
-            ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=_to_permissions(planned["egress"]))
+            ec2.authorize_security_group_egress(
+                GroupId=group_id, IpPermissions=_to_permissions(planned["egress"])
+            )
         _sync_tags(ec2, group_id, current.get("tags"), planned.get("tags"))
         return {**planned, "id": group_id, "arn": current["arn"], "vpc_id": current["vpc_id"]}
 
@@ -226,9 +237,7 @@ class Instance(SandboxResource):
                 Attribute("ami", types.String(), required=True, requires_replace=True),
                 Attribute("instance_type", types.String(), required=True),
                 Attribute("subnet_id", types.String(), optional=True, computed=True, requires_replace=True),
-                Attribute(
-                    "vpc_security_group_ids", types.Set(types.String()), optional=True, computed=True
-                ),
+                Attribute("vpc_security_group_ids", types.Set(types.String()), optional=True, computed=True),
                 Attribute("private_ip", types.String(), computed=True),
                 *tag_attrs(),
             ]
@@ -288,7 +297,9 @@ class Instance(SandboxResource):
         ec2 = self.client("ec2")
         instance_id = current["id"]
         if planned["instance_type"] != current["instance_type"]:
-            ec2.modify_instance_attribute(InstanceId=instance_id, InstanceType={"Value": planned["instance_type"]})
+            ec2.modify_instance_attribute(
+                InstanceId=instance_id, InstanceType={"Value": planned["instance_type"]}
+            )
         groups = planned.get("vpc_security_group_ids")
         if isinstance(groups, list) and sorted(groups) != sorted(current.get("vpc_security_group_ids") or []):
             ec2.modify_instance_attribute(InstanceId=instance_id, Groups=groups)

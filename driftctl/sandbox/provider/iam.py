@@ -71,7 +71,9 @@ class IamRole(SandboxResource):
             **current,
             "name": role["RoleName"],
             "arn": role["Arn"],
-            "assume_role_policy": json_doc(current.get("assume_role_policy"), _doc(role["AssumeRolePolicyDocument"])),
+            "assume_role_policy": json_doc(
+                current.get("assume_role_policy"), _doc(role["AssumeRolePolicyDocument"])
+            ),
             "description": role.get("Description") or (None if current.get("description") is None else ""),
             "max_session_duration": int(role.get("MaxSessionDuration", 3600)),
             "tags": tags_from_aws(role.get("Tags"), current.get("tags")),

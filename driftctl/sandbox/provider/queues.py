@@ -35,7 +35,9 @@ class SqsQueue(SandboxResource):
         )
 
     def _attributes(self, planned: State) -> dict[str, str]:
-        return {aws: str(int(planned.get(field) or default)) for field, (aws, default) in _QUEUE_NUMBERS.items()}
+        return {
+            aws: str(int(planned.get(field) or default)) for field, (aws, default) in _QUEUE_NUMBERS.items()
+        }
 
     def _create(self, planned: State) -> State:
         sqs = self.client("sqs")
@@ -44,7 +46,9 @@ class SqsQueue(SandboxResource):
             kwargs["tags"] = dict(planned["tags"])
         url = sqs.create_queue(**kwargs)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        numbers = {field: int(planned.get(field) or default) for field, (_, default) in _QUEUE_NUMBERS.items()}
+        numbers = {
+            field: int(planned.get(field) or default) for field, (_, default) in _QUEUE_NUMBERS.items()
+        }
         return {**planned, **numbers, "id": url, "url": url, "arn": arn}
 
     def _read(self, current: State) -> State | None:
@@ -107,7 +111,9 @@ class CloudwatchLogGroup(SandboxResource):
     def _create(self, planned: State) -> State:
         logs = self.client("logs")
         name = planned["name"]
-        logs.create_log_group(logGroupName=name, **({"tags": dict(planned["tags"])} if planned.get("tags") else {}))
+        logs.create_log_group(
+            logGroupName=name, **({"tags": dict(planned["tags"])} if planned.get("tags") else {})
+        )
         retention = int(planned.get("retention_in_days") or 0)
         if retention:
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention)

@@ -1,0 +1,264 @@
+"""The `driftctl` command line: parses, calls, renders (I/O: terminal)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from driftctl import __version__
+from driftctl.errors import EXIT_ERROR, DriftctlError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _progress(message: str) -> None:
+    click.echo(click.style("· ", fg="cyan") + message, err=True)
+
+
+def handles_errors(fn: F) -> F:
+    """Render DriftctlError as a message and its exit code; never a traceback for expected errors."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DriftctlError as exc:
+            click.echo(exc.render(), err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["console", "json"]),
+    default="console",
+    show_default=True,
+    help="Human-readable text, or JSON for scripts.",
+)
+sandbox_dir_option = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Sandbox directory (default: $DRIFTCTL_SANDBOX_DIR or ./.driftctl/sandbox).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="driftctl")
+def main() -> None:
+    """driftctl keeps Terraform/OpenTofu infrastructure healed.
+
+    It runs `terraform plan` against state, finds what changed outside Terraform (drift), drafts a
+    verified fix for each finding and applies only the fixes that are small, safe and well
+    understood. Everything else becomes a proposal for a human.
+
+    Exit codes: 0 clean, 1 error, 2 drift found (like `terraform plan -detailed-exitcode`).
+
+    Start with `driftctl doctor`, then `driftctl sandbox up` for a local cloud to try it on.
+    """
+
+
+# -- doctor ---------------------------------------------------------------------------------------
+@main.command()
+@click.option("--terraform", "terraform_path", default=None, help="Check this Terraform binary first.")
+@output_option
+@handles_errors
+def doctor(terraform_path: str | None, output: str) -> None:
+    """Show which Terraform and sandbox provider driftctl would use, and what is missing."""
+    from driftctl.doctor import run_checks
+
+    report = run_checks(terraform_path)
+    if output == "json":
+        _emit_json(report.to_dict())
+    else:
+        for check in report.checks:
+            mark = click.style("ok  ", fg="green") if check.ok else click.style("MISS", fg="red")
+            click.echo(f"{mark} {check.name:<22} {check.detail}")
+    if not report.ok:
+        sys.exit(EXIT_ERROR)
+
+
+# -- sandbox --------------------------------------------------------------------------------------
+@main.group()
+def sandbox() -> None:
+    """A local AWS stand-in (moto + a sandbox provider) with a sample stack to drift and heal.
+
+    Nothing here touches real AWS: the sandbox provider refuses any endpoint that is not loopback.
+    """
+
+
+def _sandbox(directory: Path | None, progress: bool = True) -> Any:
+    from driftctl.sandbox.layout import SandboxLayout
+    from driftctl.sandbox.sandbox import Sandbox
+
+    return Sandbox(SandboxLayout.resolve(directory), progress=_progress if progress else None)
+
+
+@sandbox.command("up")
+@sandbox_dir_option
+@click.option("--no-apply", is_flag=True, help="Start moto and write the mirror, but do not apply the stack.")
+@output_option
+@handles_errors
+def sandbox_up(directory: Path | None, no_apply: bool, output: str) -> None:
+    """Start moto on 127.0.0.1, install the provider mirror, apply the sample stack.
+
+    Idempotent: a running sandbox is reused and the stack is only re-applied if it changed.
+    """
+    sb = _sandbox(directory)
+    report = sb.up(apply=not no_apply)
+    if output == "json":
+        _emit_json(
+            {
+                "endpoint": report.server.endpoint,
+                "pid": report.server.pid,
+                "server_started": report.server_started,
+                "workspace": str(report.workspace),
+                "changed": report.changed,
+                "resources": list(report.resources),
+                "timings_s": {k: round(v, 3) for k, v in report.timings.items()},
+            }
+        )
+        return
+    click.echo(f"moto endpoint  {report.server.endpoint} (pid {report.server.pid})")
+    click.echo(f"workspace      {report.workspace}")
+    click.echo(f"resources      {len(report.resources)}{'' if report.changed else ' (already up to date)'}")
+    for address in report.resources:
+        click.echo(f"  {address}")
+    click.echo(f"took           {report.timings.get('total', 0.0):.1f}s")
+    click.echo("\nTry:  driftctl sandbox drift sg-open-world   then   driftctl sandbox plan")
+
+
+@sandbox.command("down")
+@sandbox_dir_option
+@handles_errors
+def sandbox_down(directory: Path | None) -> None:
+    """Stop moto and delete the sandbox directory (state included)."""
+    sb = _sandbox(directory)
+    was_running = sb.down()
+    click.echo("sandbox stopped and removed" if was_running else "no sandbox was running; directory removed")
+
+
+@sandbox.command("status")
+@sandbox_dir_option
+@output_option
+@handles_errors
+def sandbox_status(directory: Path | None, output: str) -> None:
+    """Is the sandbox running, where, and what does its state hold."""
+    from driftctl.sandbox.server import running_server
+
+    sb = _sandbox(directory, progress=False)
+    server = running_server(sb.layout)
+    resources = (
+        sorted(sb.resources()) if server and (sb.layout.workspace / "terraform.tfstate").exists() else []
+    )
+    if output == "json":
+        _emit_json(
+            {
+                "running": server is not None,
+                "endpoint": server.endpoint if server else None,
+                "directory": str(sb.layout.root),
+                "resources": resources,
+            }
+        )
+    elif server is None:
+        click.echo(f"not running ({sb.layout.root})")
+    else:
+        click.echo(f"running at {server.endpoint} (pid {server.pid}), {len(resources)} resources in state")
+    if server is None:
+        sys.exit(EXIT_ERROR)
+
+
+@sandbox.command("env")
+@sandbox_dir_option
+@handles_errors
+def sandbox_env(directory: Path | None) -> None:
+    """Print `export` lines so plain `terraform` and the AWS CLI use the sandbox.
+
+    \b
+    eval "$(driftctl sandbox env)"
+    cd .driftctl/sandbox/stack/terraform/sandbox && terraform plan
+    """
+    sb = _sandbox(directory, progress=False)
+    for key, value in sorted(sb.env().items()):
+        click.echo(f"export {key}={shlex.quote(value)}")
+
+
+@sandbox.command("mutations")
+@output_option
+def sandbox_mutations(output: str) -> None:
+    """List the named out-of-band changes `sandbox drift` can make."""
+    from driftctl.sandbox.drift import MUTATIONS
+
+    if output == "json":
+        _emit_json(
+            [{"name": m.name, "types": list(m.types), "summary": m.summary} for m in MUTATIONS.values()]
+        )
+        return
+    for m in MUTATIONS.values():
+        click.echo(f"{m.name:<20} {m.summary}  [{', '.join(m.types)}]")
+
+
+@sandbox.command("drift")
+@click.argument("mutation")
+@click.option(
+    "--address", default=None, help="Resource address to change (default: first of a matching type)."
+)
+@click.option(
+    "--set", "params", multiple=True, metavar="KEY=VALUE", help="Mutation parameter, e.g. port=3389."
+)
+@sandbox_dir_option
+@output_option
+@handles_errors
+def sandbox_drift(
+    mutation: str, address: str | None, params: tuple[str, ...], directory: Path | None, output: str
+) -> None:
+    """Make an out-of-band change with boto3, as a person in the console would.
+
+    See `driftctl sandbox mutations` for the list. Terraform's state is not touched.
+    """
+    parsed: dict[str, str] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise DriftctlError(f"--set expects KEY=VALUE, got {item!r}")
+        parsed[key] = value
+    result = _sandbox(directory, progress=False).drift(mutation, address=address, params=parsed)
+    if output == "json":
+        _emit_json({"mutation": result.mutation, "address": result.address, "change": result.change})
+    else:
+        click.echo(f"{result.address}: {result.change}")
+
+
+@sandbox.command("plan", context_settings={"ignore_unknown_options": True})
+@sandbox_dir_option
+@click.option(
+    "--refresh-only/--full", default=True, show_default=True, help="Show only drift, or a full plan."
+)
+@handles_errors
+def sandbox_plan(directory: Path | None, refresh_only: bool) -> None:
+    """Run `terraform plan` on the sample stack and show Terraform's own output.
+
+    Exit code 2 when Terraform sees changes, 0 when none, 1 on error.
+    """
+    sb = _sandbox(directory)
+    result = sb.terraform().plan(refresh_only=refresh_only)
+    click.echo(result.result.stdout)
+    sys.exit(2 if result.changes else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
