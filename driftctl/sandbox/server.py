@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from driftctl.errors import SandboxError
 from driftctl.sandbox.layout import SandboxLayout
@@ -44,12 +45,17 @@ def is_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie child still answers kill(0); reap it if it is ours.
+    # A zombie still answers kill(0): reap it if it is ours, and treat anyone's zombie as dead
+    # (some container inits never reap orphans).
     with contextlib.suppress(ChildProcessError):
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:
             return False
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): kill(0) is the best answer there is
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def responds(endpoint: str, timeout: float = 1.0) -> bool:

@@ -1,0 +1,28 @@
+"""Fixtures for end-to-end tests: one real sandbox (moto + real Terraform) per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from driftctl.sandbox.layout import SandboxLayout
+from driftctl.sandbox.sandbox import Sandbox
+from driftctl.terraform import embedded_binary, resolve_binary
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox with the sample stack applied, using the embedded Terraform: the offline default,
+    and what a fresh machine without a `terraform` on PATH gets."""
+    binary = embedded_binary() or resolve_binary()
+    sb = Sandbox(SandboxLayout(tmp_path_factory.mktemp("sandbox")), binary=binary)
+    sb.up()
+    yield sb
+    sb.down()
+
+
+@pytest.fixture(scope="session")
+def sandbox_dir(sandbox: Sandbox) -> Path:
+    return sandbox.layout.root
