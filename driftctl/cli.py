@@ -111,15 +111,22 @@ def _sandbox(directory: Path | None, progress: bool = True) -> Any:
 @sandbox.command("up")
 @sandbox_dir_option
 @click.option("--no-apply", is_flag=True, help="Start moto and write the mirror, but do not apply the stack.")
+@click.option(
+    "--reattach/--no-reattach",
+    default=True,
+    show_default=True,
+    help="Keep one provider running for Terraform to reattach to (plans ~5x faster) instead of "
+    "Terraform starting the provider for every command.",
+)
 @output_option
 @handles_errors
-def sandbox_up(directory: Path | None, no_apply: bool, output: str) -> None:
+def sandbox_up(directory: Path | None, no_apply: bool, reattach: bool, output: str) -> None:
     """Start moto on 127.0.0.1, install the provider mirror, apply the sample stack.
 
     Idempotent: a running sandbox is reused and the stack is only re-applied if it changed.
     """
     sb = _sandbox(directory)
-    report = sb.up(apply=not no_apply)
+    report = sb.up(apply=not no_apply, reattach=reattach)
     if output == "json":
         _emit_json(
             {
@@ -252,12 +259,20 @@ def sandbox_drift(
 def sandbox_plan(directory: Path | None, refresh_only: bool) -> None:
     """Run `terraform plan` on the sample stack and show Terraform's own output.
 
-    Exit code 2 when Terraform sees changes, 0 when none, 1 on error.
+    Exit code 2 when there is drift (--refresh-only) or a change (--full), 0 when none, 1 on error.
     """
     sb = _sandbox(directory)
-    result = sb.terraform().plan(refresh_only=refresh_only)
-    click.echo(result.result.stdout)
-    sys.exit(2 if result.changes else 0)
+    tf = sb.terraform()
+    plan_file = sb.layout.root / "sandbox-plan.tfplan"
+    outcome = tf.plan(refresh_only=refresh_only, out=plan_file)
+    click.echo(outcome.result.stdout)
+    changed = outcome.changes
+    if refresh_only:
+        # Terraform's -detailed-exitcode says 2 for some refresh-only plans with no drift at all;
+        # the plan's own resource_drift is the honest answer.
+        changed = bool(tf.show_json(plan_file).get("resource_drift"))
+    plan_file.unlink(missing_ok=True)
+    sys.exit(2 if changed else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,7 +33,7 @@ def run() -> int:
     sandbox = Sandbox(SandboxLayout.resolve(), progress=lambda m: click.echo(f"   · {m}", err=True))
 
     step("1. Start the sandbox cloud (moto on 127.0.0.1) and apply the sample stack")
-    report = sandbox.up()
+    report = sandbox.up(reattach=True)
     click.echo(f"   {len(report.resources)} resources in {report.workspace} ({report.timings['total']:.1f}s)")
 
     tf = sandbox.terraform()

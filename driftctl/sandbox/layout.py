@@ -31,6 +31,11 @@ class SandboxLayout:
         return self.root / "moto.log"
 
     @property
+    def provider_file(self) -> Path:
+        """The long-lived provider Terraform reattaches to (see ``reattach``)."""
+        return self.root / "provider.json"
+
+    @property
     def mirror_dir(self) -> Path:
         return self.root / "mirror"
 

@@ -107,7 +107,7 @@ def start_server(layout: SandboxLayout, *, timeout: float = 30.0) -> tuple[MotoS
                 return server, True
             time.sleep(0.1)
         else:
-            _kill(proc.pid)
+            kill_group(proc.pid)
             last_error = f"moto did not answer on {endpoint} within {timeout:.0f}s"
     raise SandboxError(f"could not start the moto server: {last_error}", hint=f"see {layout.moto_log}")
 
@@ -121,12 +121,13 @@ def stop_server(layout: SandboxLayout) -> bool:
     pid = int(data.get("pid", 0))
     was_running = pid > 0 and is_alive(pid)
     if was_running:
-        _kill(pid)
+        kill_group(pid)
     layout.server_file.unlink(missing_ok=True)
     return was_running
 
 
-def _kill(pid: int, grace: float = 5.0) -> None:
+def kill_group(pid: int, grace: float = 5.0) -> None:
+    """SIGTERM the process group, then SIGKILL it if it is still there after ``grace`` seconds."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, sig)

