@@ -1,0 +1,158 @@
+"""Domain objects shared by every stage: findings, changes, reports (no I/O).
+
+Frozen dataclasses; changed through ``dataclasses.replace``. Values inside them are already masked:
+a sensitive value is the string ``SENSITIVE`` and an unknown one is ``UNKNOWN`` — the raw values never
+leave the plan parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from driftctl.errors import EXIT_CLEAN, EXIT_DRIFT, EXIT_ERROR
+
+SENSITIVE = "(sensitive value)"
+UNKNOWN = "(known after apply)"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; for sorting and thresholds."""
+        return {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}[self.value]
+
+
+class FindingKind(StrEnum):
+    CHANGED = "changed"  # the object exists and some attributes differ from state
+    DELETED = "deleted"  # the object is gone from the cloud
+
+
+class ChangeKind(StrEnum):
+    MODIFIED = "modified"  # a value changed in place
+    ADDED = "added"  # present in reality, absent in state (a new tag, a new set element)
+    REMOVED = "removed"  # present in state, absent in reality
+
+
+class WorkspaceStatus(StrEnum):
+    CLEAN = "clean"
+    DRIFT = "drift"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeChange:
+    """One attribute path that differs. ``before`` is the last applied state, ``after`` reality."""
+
+    path: str  # e.g. "tags.owner", "ingress[0].cidr_blocks[1]", "ingress" (a whole set element)
+    kind: ChangeKind
+    before: Any = None
+    after: Any = None
+    sensitive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceAddress:
+    """An exact Terraform address and its parts."""
+
+    address: str  # module.app.aws_instance.web["blue"]
+    type: str
+    name: str
+    module: str | None = None  # module.app (None at the root)
+    index: str | int | None = None  # "blue", 0, or None
+
+    @property
+    def mode_prefix(self) -> str:
+        return self.address.split(".", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A resource that changed outside Terraform."""
+
+    resource: ResourceAddress
+    kind: FindingKind
+    changes: tuple[AttributeChange, ...]
+    severity: Severity = Severity.INFO
+    severity_rule: str = "default"  # the id of the rule that set the severity
+    provider: str = ""
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChange:
+    """A change the *code* wants (not caused by drift): reported apart, never as drift."""
+
+    resource: ResourceAddress
+    actions: tuple[str, ...]  # terraform's actions, e.g. ("update",), ("create",), ("delete", "create")
+    paths: tuple[str, ...] = ()  # attribute paths the code changes (updates only)
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredChange:
+    """A drifted attribute an ignore rule silenced, and which rule did."""
+
+    address: str
+    path: str
+    rule: str  # a description of the rule: "address-glob path-glob (owner: reason)"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A non-fatal problem worth a human's attention; never aborts the run."""
+
+    kind: str  # e.g. "ignore-expired", "ignore-unmatched", "warning"
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceReport:
+    workspace: str
+    path: str | None = None
+    findings: tuple[Finding, ...] = ()
+    pending: tuple[PendingChange, ...] = ()
+    ignored: tuple[IgnoredChange, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    error: str | None = None
+    terraform_version: str | None = None
+    duration_s: float = 0.0
+
+    @property
+    def status(self) -> WorkspaceStatus:
+        if self.error is not None:
+            return WorkspaceStatus.ERROR
+        return WorkspaceStatus.DRIFT if self.findings else WorkspaceStatus.CLEAN
+
+
+@dataclass(frozen=True, slots=True)
+class DetectReport:
+    workspaces: tuple[WorkspaceReport, ...]
+    generated_at: str = ""  # ISO 8601, UTC
+    driftctl_version: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """1 if any workspace errored (a failed run is never reported as clean), else 2 on drift, else 0."""
+        statuses = {w.status for w in self.workspaces}
+        if WorkspaceStatus.ERROR in statuses:
+            return EXIT_ERROR
+        return EXIT_DRIFT if WorkspaceStatus.DRIFT in statuses else EXIT_CLEAN
+
+    @property
+    def is_sync(self) -> bool:
+        return self.exit_code == EXIT_CLEAN
