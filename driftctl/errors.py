@@ -4,6 +4,7 @@
 
     DriftctlError                       exit 1
     ├── ConfigError                     bad driftctl.yaml or command-line input
+    ├── PlanFormatError                 plan JSON that cannot be read (names the file and the problem)
     ├── TerraformError                  Terraform ran and failed (its own message kept)
     │   ├── TerraformNotFoundError      no usable Terraform binary
     │   ├── TerraformTimeoutError       killed at its timeout (whole process group)
@@ -45,6 +46,10 @@ class DriftctlError(Exception):
 
 class ConfigError(DriftctlError):
     """Configuration or command-line input that cannot be used as given."""
+
+
+class PlanFormatError(DriftctlError):
+    """A plan JSON file that is missing, unreadable, malformed or of an unsupported format."""
 
 
 class TerraformError(DriftctlError):

@@ -296,6 +296,7 @@ class Terraform:
         variables: Mapping[str, str] | None = None,
         destroy: bool = False,
         refresh: bool = True,
+        lock: bool = True,
     ) -> PlanOutcome:
         """Plan with ``-detailed-exitcode``: exit 0 is no changes, 2 is changes, anything else raises."""
         args = [
@@ -305,6 +306,9 @@ class Terraform:
             "-no-color",
             f"-lock-timeout={self.lock_timeout}",
         ]
+        if not lock:
+            # Read-only plans (nothing will write state) may run beside a locking one.
+            args.append("-lock=false")
         if out is not None:
             args.append(f"-out={out}")
         if refresh_only:

@@ -1,0 +1,232 @@
+"""Parses `terraform show -json` plan output into masked domain records (no I/O but reading bytes given).
+
+Only ``resource_drift`` and ``resource_changes`` are decoded; the rest of the document (prior state,
+planned values, configuration — the bulk of a large plan, and where secrets live) is skipped by the
+decoder without building Python objects. Values are masked here, at the boundary: whatever the plan
+marks sensitive becomes ``SENSITIVE`` and whatever it marks unknown becomes ``UNKNOWN``, so raw
+secrets never reach findings, reports, logs or prompts.
+
+msgspec does the decoding: it validates the shape and skips unknown fields (Terraform's compatibility
+rule) while keeping ``before``/``after`` as raw bytes until a record actually needs them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from driftctl.errors import PlanFormatError
+from driftctl.models import SENSITIVE, UNKNOWN, ResourceAddress
+
+SUPPORTED_MAJOR = "1"
+_NULL = msgspec.Raw(b"null")
+_FALSE = msgspec.Raw(b"false")
+
+
+class _Change(msgspec.Struct):
+    actions: list[str]
+    before: msgspec.Raw = _NULL
+    after: msgspec.Raw = _NULL
+    after_unknown: msgspec.Raw = _FALSE
+    before_sensitive: msgspec.Raw = _FALSE
+    after_sensitive: msgspec.Raw = _FALSE
+
+
+class _ResourceChange(msgspec.Struct):
+    address: str
+    type: str
+    name: str
+    change: _Change
+    mode: str = "managed"
+    module_address: str | None = None
+    index: Any = None
+    provider_name: str = ""
+
+
+class _Plan(msgspec.Struct):
+    format_version: str
+    terraform_version: str | None = None
+    resource_drift: list[_ResourceChange] = msgspec.field(default_factory=list)
+    resource_changes: list[_ResourceChange] = msgspec.field(default_factory=list)
+    errored: bool = False
+
+
+_DECODER = msgspec.json.Decoder(_Plan)
+_RAW = msgspec.json.Decoder()
+_MIN_SECRET = 4  # shorter sensitive strings ("true", "1") would mask half the plan
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """One entry of ``resource_drift`` or ``resource_changes``, values already masked."""
+
+    resource: ResourceAddress
+    provider: str
+    actions: tuple[str, ...]
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    source: str  # the file or command the plan came from, for messages
+    format_version: str
+    terraform_version: str | None
+    drift: tuple[ChangeRecord, ...]
+    changes: tuple[ChangeRecord, ...]  # only entries whose actions are not no-op/read
+    errored: bool
+
+
+def parse_plan(data: bytes | str, *, source: str = "<plan>") -> Plan:
+    """Parse plan JSON. Any problem is a ``PlanFormatError`` naming ``source`` and what is wrong."""
+    if isinstance(data, str):
+        data = data.encode()
+    if not data.strip():
+        raise PlanFormatError(f"{source}: empty file, expected the JSON of `terraform show -json PLANFILE`")
+    try:
+        raw = _DECODER.decode(data)
+    except msgspec.ValidationError as exc:
+        raise PlanFormatError(f"{source}: not a Terraform plan: {_describe(exc)}") from None
+    except msgspec.DecodeError as exc:
+        raise PlanFormatError(f"{source}: invalid JSON: {exc}") from None
+    major = raw.format_version.split(".", 1)[0]
+    if major != SUPPORTED_MAJOR:
+        raise PlanFormatError(
+            f"{source}: unsupported format_version {raw.format_version!r}; driftctl reads 1.x "
+            "(Terraform ≥ 0.12 and OpenTofu)"
+        )
+    try:
+        drift_raw = [_decoded(rc) for rc in raw.resource_drift if rc.mode == "managed"]
+        changes_raw = [
+            _decoded(rc)
+            for rc in raw.resource_changes
+            if rc.mode == "managed" and rc.change.actions not in (["no-op"], ["read"])
+        ]
+    except msgspec.DecodeError as exc:
+        raise PlanFormatError(f"{source}: invalid JSON inside a resource change: {exc}") from None
+    # Terraform only marks values sensitive where it tracked them; a provider copying one into
+    # another attribute (tags → tags_all) loses the mark. Any other occurrence of a known secret is
+    # masked too.
+    secrets: set[str] = set()
+    for decoded in (*drift_raw, *changes_raw):
+        _collect_secrets(decoded[1], decoded[3], secrets)
+        _collect_secrets(decoded[2], decoded[4], secrets)
+    drift = tuple(_record(d, secrets) for d in drift_raw)
+    changes = tuple(_record(d, secrets) for d in changes_raw)
+    return Plan(source, raw.format_version, raw.terraform_version, drift, changes, raw.errored)
+
+
+def read_plan_file(path: Path) -> Plan:
+    """Read and parse a saved plan JSON file."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PlanFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise PlanFormatError(f"{path}: is a directory, expected a plan JSON file") from None
+    except OSError as exc:
+        raise PlanFormatError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_plan(data, source=str(path))
+
+
+def _describe(exc: msgspec.ValidationError) -> str:
+    # msgspec says e.g. "Object missing required field `format_version`" or "... - at `$.resource_drift[0]`"
+    text = str(exc)
+    return re.sub(r"`\$(.*?)`", lambda m: f"`{m.group(1).lstrip('.') or 'top level'}`", text)
+
+
+_Decoded = tuple[_ResourceChange, Any, Any, Any, Any, Any]
+
+
+def _decoded(rc: _ResourceChange) -> _Decoded:
+    c = rc.change
+    return (
+        rc,
+        _RAW.decode(c.before),
+        _RAW.decode(c.after),
+        _RAW.decode(c.before_sensitive),
+        _RAW.decode(c.after_sensitive),
+        _RAW.decode(c.after_unknown),
+    )
+
+
+def _collect_secrets(value: Any, sensitive: Any, into: set[str]) -> None:
+    if sensitive is True:
+        _leaves(value, into)
+    elif isinstance(value, dict) and isinstance(sensitive, dict):
+        for key, flag in sensitive.items():
+            _collect_secrets(value.get(key), flag, into)
+    elif isinstance(value, list) and isinstance(sensitive, list):
+        for item, flag in zip(value, sensitive, strict=False):
+            _collect_secrets(item, flag, into)
+
+
+def _leaves(value: Any, into: set[str]) -> None:
+    if isinstance(value, dict):
+        for item in value.values():
+            _leaves(item, into)
+    elif isinstance(value, list):
+        for item in value:
+            _leaves(item, into)
+    elif isinstance(value, str) and len(value) >= _MIN_SECRET:
+        into.add(value)
+
+
+def _scrub(value: Any, secrets: set[str]) -> Any:
+    if not secrets:
+        return value
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    if isinstance(value, str) and (value in secrets or any(s in value for s in secrets)):
+        return SENSITIVE
+    return value
+
+
+def _record(decoded: _Decoded, secrets: set[str]) -> ChangeRecord:
+    rc, before, after, before_sensitive, after_sensitive, after_unknown = decoded
+    return ChangeRecord(
+        resource=ResourceAddress(rc.address, rc.type, rc.name, rc.module_address, rc.index),
+        provider=rc.provider_name,
+        actions=tuple(rc.change.actions),
+        before=_scrub(mask(before, before_sensitive, None), secrets),
+        after=_scrub(mask(after, after_sensitive, after_unknown), secrets),
+    )
+
+
+def mask(value: Any, sensitive: Any, unknown: Any) -> Any:
+    """Replace sensitive leaves with SENSITIVE and unknown ones with UNKNOWN.
+
+    ``sensitive``/``unknown`` mirror the value's structure with ``true`` where a value is sensitive
+    or unknown (a ``true`` on a container covers everything inside it).
+    """
+    if sensitive is True:
+        return SENSITIVE
+    if unknown is True:
+        return UNKNOWN
+    if not sensitive and not unknown:
+        return value
+    if isinstance(value, dict):
+        s = sensitive if isinstance(sensitive, dict) else {}
+        u = unknown if isinstance(unknown, dict) else {}
+        out = {k: mask(v, s.get(k), u.get(k)) for k, v in value.items()}
+        # An unknown attribute can be absent from the value and present only in after_unknown.
+        for k, flag in u.items():
+            if k not in out and flag is True:
+                out[k] = UNKNOWN
+        return out
+    if isinstance(value, list):
+        s_list = sensitive if isinstance(sensitive, list) else []
+        u_list = unknown if isinstance(unknown, list) else []
+        return [
+            mask(v, s_list[i] if i < len(s_list) else None, u_list[i] if i < len(u_list) else None)
+            for i, v in enumerate(value)
+        ]
+    if value is None and unknown:
+        return UNKNOWN
+    return value
