@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -23,10 +25,19 @@ def step(text: str) -> None:
     click.echo("\n" + click.style(f"==> {text}", fg="cyan", bold=True))
 
 
-def drift_section(plan_text: str) -> str:
-    """The part of Terraform's output that describes changes made outside Terraform."""
-    lines = [line for line in plan_text.splitlines() if "Refreshing state" not in line]
-    return "\n".join(lines).strip()
+def _short(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def detect_cli(config: Path) -> int:
+    """Run the real `driftctl detect` as a user would, in its own process."""
+    color = "--color" if sys.stdout.isatty() else "--no-color"
+    return subprocess.run(
+        [sys.executable, "-m", "driftctl.cli", "detect", "-c", str(config), color], check=False
+    ).returncode
 
 
 def run() -> int:
@@ -42,13 +53,13 @@ def run() -> int:
         result = sandbox.drift(mutation, address=address, params=params)
         click.echo(f"   {result.address}: {result.change}")
 
-    step("3. Terraform sees the drift (terraform plan -refresh-only)")
+    config = sandbox.layout.config_file
+    step(f"3. driftctl detect -c {_short(config)}  (exact addresses, paths, severities)")
     t = time.perf_counter()
-    detected = tf.plan(refresh_only=True)
-    click.echo(drift_section(detected.result.stdout))
-    click.echo(
-        f"   (plan took {time.perf_counter() - t:.1f}s; `driftctl detect` and `reconcile` build on this)"
-    )
+    code = detect_cli(config)
+    click.echo(f"   exit code {code} (2 = drift found), {time.perf_counter() - t:.1f}s")
+    if code != 2:
+        return 1
 
     step("4. Heal by reverting to the code: a saved plan, then apply exactly that plan")
     plan_file = sandbox.layout.root / "demo-heal.tfplan"
@@ -58,12 +69,12 @@ def run() -> int:
     tf.apply(plan_file)
     plan_file.unlink(missing_ok=True)
 
-    step("5. Confirm: a fresh plan is clean")
-    final = tf.plan()
-    if final.changes:
+    step("5. Confirm: driftctl detect finds nothing left")
+    code = detect_cli(config)
+    if code != 0 or tf.plan().changes:
         click.echo(click.style("   drift remains after the heal", fg="red"))
         return 1
-    click.echo(click.style("   No changes. Infrastructure matches the configuration.", fg="green"))
+    click.echo(click.style("   exit code 0: no drift, and a full plan is clean.", fg="green"))
     click.echo(
         "\nThe sandbox keeps running. Try `driftctl sandbox mutations`, `driftctl sandbox drift NAME`,\n"
         "`driftctl sandbox plan`; stop it with `driftctl sandbox down`."

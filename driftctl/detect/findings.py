@@ -129,7 +129,7 @@ def _contains(value: Any) -> bool:
         return any(_contains(v) for v in value.values())
     if isinstance(value, list):
         return any(_contains(v) for v in value)
-    return value == SENSITIVE
+    return isinstance(value, str) and value == SENSITIVE
 
 
 def record_changes(record: ChangeRecord) -> tuple[AttributeChange, ...]:

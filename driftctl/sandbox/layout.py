@@ -27,6 +27,11 @@ class SandboxLayout:
         return self.root / "server.json"
 
     @property
+    def config_file(self) -> Path:
+        """driftctl.yaml for the sample stack: `driftctl detect -c .driftctl/sandbox/driftctl.yaml`."""
+        return self.root / "driftctl.yaml"
+
+    @property
     def moto_log(self) -> Path:
         return self.root / "moto.log"
 

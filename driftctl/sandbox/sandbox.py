@@ -85,6 +85,7 @@ class Sandbox:
         elif stop_provider(self.layout):
             self.progress("stopped the long-lived provider (--no-reattach)")
 
+        self.write_config(server)
         tf = self.terraform(server)
         t = time.perf_counter()
         self.progress("terraform init (provider from the local mirror)")
@@ -108,6 +109,24 @@ class Sandbox:
         timings["total"] = time.perf_counter() - t0
         resources = tuple(sorted(read_state(self.layout.workspace))) if apply else ()
         return UpReport(server, started, self.layout.workspace, resources, changed, timings)
+
+    def write_config(self, server: MotoServer) -> Path:
+        """A driftctl.yaml naming the sample stack as workspace ``sandbox``, with this sandbox's env."""
+        import yaml
+
+        config = {
+            "version": 1,
+            "workspaces": [
+                {
+                    "name": "sandbox",
+                    "path": str(self.layout.workspace.relative_to(self.layout.root)),
+                    "env": self.env(server),
+                }
+            ],
+        }
+        header = "# Written by `driftctl sandbox up` (rewritten on every up): the sandbox as a workspace.\n"
+        self.layout.config_file.write_text(header + yaml.safe_dump(config, sort_keys=False))
+        return self.layout.config_file
 
     def down(self) -> bool:
         """Stop moto and remove the sandbox directory. Returns whether a server was running."""

@@ -69,7 +69,8 @@ def test_mask_rules() -> None:
         (b'{"format_version": "2.0"}', "unsupported format_version '2.0'"),
         (b'{"format_version": "0.1"}', "unsupported format_version '0.1'"),
         (
-            b'{"format_version": "1.2", "resource_drift": [{"type": "aws_s3_bucket", "name": "b", "change": {"actions": ["update"]}}]}',
+            b'{"format_version": "1.2", "resource_drift": '
+            b'[{"type": "aws_s3_bucket", "name": "b", "change": {"actions": ["update"]}}]}',
             "address",
         ),
         (b'{"format_version": "1.2", "resource_drift": {"not": "a list"}}', "resource_drift"),

@@ -1,0 +1,187 @@
+"""Runs detection for workspaces or plan files and builds the report (I/O: runs Terraform).
+
+Per workspace two plans run side by side: ``plan -refresh-only`` (state vs reality: the drift) and
+``plan -refresh=false -lock=false`` (code vs state: pending code changes). Neither writes state.
+One workspace failing never stops the others; it shows as an error in the report.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from driftctl import __version__
+from driftctl.detect.findings import detect_plan, drift_findings, pending_changes
+from driftctl.detect.ignore import IgnoreRule, apply_ignores, load_ignore_file
+from driftctl.detect.severity import SeverityRules, classify
+from driftctl.errors import DriftctlError
+from driftctl.models import DetectReport, Finding, PendingChange, WorkspaceReport
+from driftctl.terraform.plan import Plan, parse_plan
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What to detect on: a Terraform working directory, or a saved plan JSON."""
+
+    name: str
+    path: Path | None = None  # working directory
+    plan_file: Path | None = None
+    terraform: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    var_files: tuple[str, ...] = ()
+    backend_config: tuple[tuple[str, str], ...] = ()
+    ignore_file: Path | None = None
+    timeout: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How findings are judged: severity rules, ignore rules from the command line, today's date."""
+
+    severity: SeverityRules
+    cli_ignores: tuple[IgnoreRule, ...] = ()
+    today: date | None = None
+    pending: bool = True
+
+
+def finish(
+    name: str,
+    path: str | None,
+    findings: Sequence[Finding],
+    pending: Sequence[PendingChange],
+    policy: Policy,
+    ignore_file: Path | None,
+    *,
+    terraform_version: str | None,
+    started: float,
+) -> WorkspaceReport:
+    """Classify severities, apply ignore rules, and assemble one workspace's report."""
+    rules = tuple(policy.cli_ignores)
+    if ignore_file is not None:
+        rules = load_ignore_file(ignore_file) + rules
+    outcome = apply_ignores(findings, rules, today=policy.today or date.today())
+    classified = tuple(classify(f, policy.severity) for f in outcome.findings)
+    return WorkspaceReport(
+        workspace=name,
+        path=path,
+        findings=classified,
+        pending=tuple(pending),
+        ignored=tuple(outcome.ignored),
+        alerts=tuple(outcome.alerts),
+        terraform_version=terraform_version,
+        duration_s=round(time.perf_counter() - started, 3),
+    )
+
+
+def detect_plan_file(target: Target, policy: Policy) -> WorkspaceReport:
+    """Detection on a saved plan JSON; no Terraform needed."""
+    from driftctl.terraform.plan import read_plan_file
+
+    assert target.plan_file is not None
+    started = time.perf_counter()
+    plan = read_plan_file(target.plan_file)
+    findings, pending = detect_plan(plan)
+    return finish(
+        target.name,
+        str(target.plan_file),
+        findings,
+        pending if policy.pending else [],
+        policy,
+        target.ignore_file,
+        terraform_version=plan.terraform_version,
+        started=started,
+    )
+
+
+def detect_workspace(target: Target, policy: Policy, progress: Progress) -> WorkspaceReport:
+    """Detection on a working directory with real Terraform."""
+    from driftctl.terraform import SubprocessRunner, Terraform, resolve_binary
+
+    assert target.path is not None
+    started = time.perf_counter()
+    if not target.path.is_dir():
+        raise DriftctlError(f"workspace {target.name}: {target.path} is not a directory")
+    binary = resolve_binary(target.terraform)
+    runner = SubprocessRunner(binary, default_timeout=target.timeout, base_env=dict(target.env))
+    tf = Terraform(runner, target.path, timeout=target.timeout)
+    if not (target.path / ".terraform").is_dir():
+        progress(f"{target.name}: terraform init")
+        tf.init(backend_config=dict(target.backend_config))
+
+    with tempfile.TemporaryDirectory(prefix="driftctl-detect-") as tmp:
+
+        def plan_json(out: Path, **kwargs: object) -> Plan:
+            tf.plan(out=out, var_files=target.var_files, **kwargs)  # type: ignore[arg-type]
+            shown = tf.run(("show", "-json", "-no-color", str(out)))
+            return parse_plan(shown.stdout, source=f"{target.name}: terraform show -json")
+
+        progress(
+            f"{target.name}: terraform plan -refresh-only"
+            + (" (+ pending code changes)" if policy.pending else "")
+        )
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            code_plan = (
+                pool.submit(plan_json, Path(tmp) / "code.tfplan", refresh=False, lock=False)
+                if policy.pending
+                else None
+            )
+            drift_plan = plan_json(Path(tmp) / "drift.tfplan", refresh_only=True)
+            code = code_plan.result() if code_plan is not None else None
+
+    findings = drift_findings(drift_plan.drift)
+    pending = pending_changes(code.changes, ()) if code is not None else []
+    return finish(
+        target.name,
+        str(target.path),
+        findings,
+        pending,
+        policy,
+        target.ignore_file,
+        terraform_version=drift_plan.terraform_version,
+        started=started,
+    )
+
+
+def detect_one(target: Target, policy: Policy, progress: Progress) -> WorkspaceReport:
+    """One target; every expected failure becomes an error entry in the report, never an exception."""
+    started = time.perf_counter()
+    try:
+        if target.plan_file is not None:
+            return detect_plan_file(target, policy)
+        report = detect_workspace(target, policy, progress)
+        progress(f"{target.name}: {len(report.findings)} finding(s) in {report.duration_s:.1f}s")
+        return report
+    except DriftctlError as exc:
+        progress(f"{target.name}: error: {exc.message.splitlines()[0]}")
+        path = str(target.plan_file or target.path) if (target.plan_file or target.path) else None
+        return WorkspaceReport(
+            workspace=target.name,
+            path=path,
+            error=exc.message,
+            duration_s=round(time.perf_counter() - started, 3),
+        )
+
+
+def detect(
+    targets: Sequence[Target], policy: Policy, *, parallel: int = 4, progress: Progress | None = None
+) -> DetectReport:
+    """Detect on every target, at most ``parallel`` at once; the report is sorted by workspace name."""
+    say: Progress = progress or (lambda _m: None)
+    workers = max(1, min(parallel, len(targets)))
+    if workers == 1:
+        reports = [detect_one(t, policy, say) for t in targets]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            reports = list(pool.map(lambda t: detect_one(t, policy, say), targets))
+    return DetectReport(
+        workspaces=tuple(sorted(reports, key=lambda r: r.workspace)),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        driftctl_version=__version__,
+    )

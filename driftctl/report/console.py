@@ -1,0 +1,185 @@
+"""The console output: per workspace a header and a severity table of changes, then a summary (no I/O)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import click
+
+from driftctl.models import (
+    SENSITIVE,
+    UNKNOWN,
+    AttributeChange,
+    ChangeKind,
+    DetectReport,
+    Finding,
+    FindingKind,
+    PendingChange,
+    Severity,
+    WorkspaceReport,
+    WorkspaceStatus,
+)
+from driftctl.report.json import Summary, canonical, summarize
+
+VALUE_WIDTH = 80
+_SEVERITY_WIDTH = max(len(s.value) for s in Severity)
+_INDENT = "  "
+_CHANGE_INDENT = _INDENT + " " * (_SEVERITY_WIDTH + 2) + "  "
+
+_SEVERITY_STYLE: dict[Severity, dict[str, Any]] = {
+    Severity.CRITICAL: {"fg": "red", "bold": True},
+    Severity.HIGH: {"fg": "red"},
+    Severity.MEDIUM: {"fg": "yellow"},
+    Severity.LOW: {"fg": "cyan"},
+    Severity.INFO: {"dim": True},
+}
+_STATUS_STYLE: dict[WorkspaceStatus, dict[str, Any]] = {
+    WorkspaceStatus.CLEAN: {"fg": "green"},
+    WorkspaceStatus.DRIFT: {"fg": "yellow", "bold": True},
+    WorkspaceStatus.ERROR: {"fg": "red", "bold": True},
+}
+# Terraform's own plan symbols, so the pending list reads like `terraform plan`.
+_ACTION_LABELS: dict[tuple[str, ...], str] = {
+    ("create",): "+ create",
+    ("update",): "~ update",
+    ("delete",): "- destroy",
+    ("delete", "create"): "-/+ replace",
+    ("create", "delete"): "+/- replace",
+    ("read",): "<= read",
+}
+_ACTION_WIDTH = max(len(label) for label in _ACTION_LABELS.values())
+
+# CSI and OSC escape sequences (Terraform colours its diagnostics unless told -no-color).
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def plain(text: str) -> str:
+    """Text safe to print: escape sequences removed, other control characters shown as `\\xNN`."""
+    text = _ANSI.sub("", text.replace("\r\n", "\n"))
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def compact(value: Any, width: int = VALUE_WIDTH) -> str:
+    """One line for a value: masks as they are, strings quoted, dicts and lists as compact JSON."""
+    if isinstance(value, str) and value in (SENSITIVE, UNKNOWN):
+        return value
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def change_line(change: AttributeChange, width: int = VALUE_WIDTH) -> str:
+    """`+ path = after`, `- path = before`, or `path: before → after`."""
+    path = plain(change.path)
+    if change.kind is ChangeKind.ADDED:
+        return f"+ {path} = {compact(change.after, width)}"
+    if change.kind is ChangeKind.REMOVED:
+        return f"- {path} = {compact(change.before, width)}"
+    return f"{path}: {compact(change.before, width)} → {compact(change.after, width)}"
+
+
+def finding_lines(finding: Finding, width: int = VALUE_WIDTH) -> list[str]:
+    if finding.kind is FindingKind.DELETED:
+        return ["deleted outside Terraform"]
+    return [change_line(c, width) for c in finding.changes]
+
+
+def action_label(pending: PendingChange) -> str:
+    return _ACTION_LABELS.get(pending.actions, "/".join(pending.actions))
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def severity_counts(by_severity: dict[Severity, int]) -> str:
+    """`1 critical, 2 high` — worst first, zeros left out."""
+    return ", ".join(f"{n} {sev.value}" for sev, n in by_severity.items() if n)
+
+
+class _Paint:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, **style: Any) -> str:
+        return click.style(text, **style) if self.color else text
+
+
+def _indented(text: str, first: str, rest: str) -> list[str]:
+    lines = plain(text).split("\n")
+    return [(first if i == 0 else rest) + line if line else "" for i, line in enumerate(lines)]
+
+
+def _header(ws: WorkspaceReport, paint: _Paint) -> str:
+    counts = []
+    if ws.findings:
+        counts.append(plural(len(ws.findings), "finding"))
+    for n, word in ((len(ws.pending), "pending"), (len(ws.ignored), "ignored")):
+        if n:
+            counts.append(f"{n} {word}")
+    if ws.alerts:
+        counts.append(plural(len(ws.alerts), "alert"))
+    where = ", ".join(
+        part
+        for part in (ws.path, f"terraform {ws.terraform_version}" if ws.terraform_version else None)
+        if part
+    )
+    text = paint(plain(ws.workspace), bold=True) + " — " + paint(ws.status.value, **_STATUS_STYLE[ws.status])
+    if counts:
+        text += ": " + ", ".join(counts)
+    return text + (f"  ({plain(where)})" if where else "")
+
+
+def _workspace(ws: WorkspaceReport, paint: _Paint) -> list[str]:
+    lines = [_header(ws, paint)]
+    if ws.error is not None:
+        lines += _indented(ws.error, _INDENT + paint("✗ ", fg="red", bold=True), _INDENT * 2)
+    if ws.findings:
+        lines += ["", _INDENT + paint(f"{'SEVERITY':<{_SEVERITY_WIDTH}}  ADDRESS", dim=True)]
+        for f in ws.findings:
+            label = f"{f.severity.value.upper():<{_SEVERITY_WIDTH}}"
+            lines.append(_INDENT + paint(label, **_SEVERITY_STYLE[f.severity]) + "  " + plain(f.address))
+            lines += [_CHANGE_INDENT + line for line in finding_lines(f)]
+    if ws.pending:
+        lines += ["", _INDENT + "Pending code changes (not drift):"]
+        for p in ws.pending:
+            paths = f"  ({', '.join(plain(x) for x in p.paths)})" if p.paths else ""
+            lines.append(_INDENT * 2 + f"{action_label(p):<{_ACTION_WIDTH}}  {plain(p.address)}{paths}")
+    if ws.ignored:
+        lines += ["", _INDENT + plural(len(ws.ignored), "change") + " silenced by ignore rules"]
+    if ws.alerts:
+        lines += ["", _INDENT + "Alerts:"]
+        for a in ws.alerts:
+            lines += _indented(f"{a.kind}: {a.message}", _INDENT * 2 + paint("! ", fg="yellow"), _INDENT * 3)
+    return lines
+
+
+def summary_line(s: Summary) -> str:
+    """`2 workspaces: 1 drift (4 findings: 1 critical, 3 high), 1 error · 1 pending code change`."""
+    findings = f" ({plural(s.findings, 'finding')}: {severity_counts(s.by_severity)})" if s.findings else ""
+    parts = [f"{s.drift} drift{findings}"] if s.drift else []
+    if s.error:  # a failed workspace can still carry the findings it got before failing
+        parts.append(f"{s.error} error" + ("" if s.drift else findings))
+    if s.clean:
+        parts.append(f"{s.clean} clean")
+    text = plural(s.workspaces, "workspace") + (": " + ", ".join(parts) if parts else "")
+    if s.pending:
+        text += " · " + plural(s.pending, "pending code change")
+    if s.ignored:
+        text += f" · {s.ignored} ignored"
+    return text
+
+
+class ConsoleOutput:
+    """`--output console`: for people at a terminal; colours only when asked, never ANSI otherwise."""
+
+    def render(self, report: DetectReport, *, color: bool = False) -> str:
+        report = canonical(report)
+        paint = _Paint(color)
+        lines: list[str] = []
+        for ws in report.workspaces:
+            lines += [*_workspace(ws, paint), ""]
+        lines.append(paint(summary_line(summarize(report)), bold=True))
+        return "\n".join(lines) + "\n"
