@@ -66,6 +66,9 @@ def compact(value: Any, width: int = VALUE_WIDTH) -> str:
     """One line for a value: masks as they are, strings quoted, dicts and lists as compact JSON."""
     if isinstance(value, str) and value in (SENSITIVE, UNKNOWN):
         return value
+    if isinstance(value, dict):
+        # A whole set element (a security group rule) reads best without its unset fields.
+        value = {k: v for k, v in value.items() if v not in (None, [], {})}
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return text if len(text) <= width else text[: width - 1] + "…"
 
