@@ -279,7 +279,7 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 
 class _Strict(BaseModel):
     # strict: YAML already gives native types, so "4" for an int or `yes` for a number is a mistake.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class _ThresholdsIn(_Strict):
@@ -336,7 +336,7 @@ class _ConfigIn(_Strict):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Thresholds(_Frozen):

@@ -8,6 +8,7 @@ are compared as sets, so an added rule is one added element rather than an index
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -41,9 +42,14 @@ SET_ATTRIBUTES: Mapping[str, frozenset[str]] = {
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
+@functools.lru_cache(maxsize=4096)
+def _step(key: str) -> str:
+    return f".{key}" if _IDENT.match(key) else f"[{json.dumps(key)}]"
+
+
 def key_path(parent: str, key: str) -> str:
-    step = f".{key}" if _IDENT.match(key) else f"[{json.dumps(key)}]"
-    return step[1:] if not parent and step.startswith(".") else parent + step
+    step = _step(key)
+    return step[1:] if not parent and step[0] == "." else parent + step
 
 
 def _canon(value: Any) -> str:
@@ -152,11 +158,16 @@ def drift_findings(records: Iterable[ChangeRecord]) -> list[Finding]:
     return sorted(findings, key=lambda f: f.address)
 
 
-def pending_changes(changes: Iterable[ChangeRecord], drift: Iterable[ChangeRecord]) -> list[PendingChange]:
+def pending_changes(
+    changes: Iterable[ChangeRecord],
+    drift: Iterable[ChangeRecord],
+    drift_paths: Mapping[str, frozenset[str]] | None = None,
+) -> list[PendingChange]:
     """Planned changes the code asks for that are not a revert of drift.
 
     In a plan that refreshed, reverting drift shows up in ``resource_changes`` too; those paths (and
-    the re-creation of an object deleted out of band) are drift, not pending code.
+    the re-creation of an object deleted out of band) are drift, not pending code. ``drift_paths``
+    (address → changed paths) saves recomputing what the findings already know.
     """
     drift_by_address = {d.resource.address: d for d in drift}
     pending = []
@@ -171,7 +182,8 @@ def pending_changes(changes: Iterable[ChangeRecord], drift: Iterable[ChangeRecor
             continue
         paths = {c.path for c in record_changes(change) if c.after != UNKNOWN}
         if drifted is not None:
-            paths -= {c.path for c in record_changes(drifted)}
+            known = (drift_paths or {}).get(drifted.resource.address)
+            paths -= known if known is not None else {c.path for c in record_changes(drifted)}
         if paths or (drifted is None and change.actions != ("update",)):
             pending.append(PendingChange(change.resource, change.actions, tuple(sorted(paths))))
     return sorted(pending, key=lambda p: p.address)
@@ -179,4 +191,6 @@ def pending_changes(changes: Iterable[ChangeRecord], drift: Iterable[ChangeRecor
 
 def detect_plan(plan: Plan) -> tuple[list[Finding], list[PendingChange]]:
     """Findings and pending changes of one parsed plan."""
-    return drift_findings(plan.drift), pending_changes(plan.changes, plan.drift)
+    findings = drift_findings(plan.drift)
+    paths = {f.address: frozenset(c.path for c in f.changes) for f in findings}
+    return findings, pending_changes(plan.changes, plan.drift, paths)

@@ -13,11 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-from driftctl.config import read_yaml
 from driftctl.errors import ConfigError
 from driftctl.models import Alert, Finding, FindingKind, IgnoredChange
 
@@ -75,45 +71,15 @@ def glob_matches(pattern: str, text: str) -> bool:
 
 # --- reading rules -------------------------------------------------------------------------------------
 
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-class _RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    address: _Text
-    path: _Text = EVERY_PATH
-    reason: _Text
-    owner: _Text
-    # Lax here only: unquoted YAML dates arrive as dates, quoted ones as "2027-01-31" strings.
-    expires: Annotated[date, Field(strict=False)] | None = None
-
-
-class _IgnoreFileIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    rules: list[_RuleIn] = []
-
 
 def load_ignore_file(path: Path) -> tuple[IgnoreRule, ...]:
     """The rules in ``path``, in file order; a missing or empty file has none. Bad file → ``ConfigError``."""
     if not path.exists():
         return ()
-    source = read_yaml(path, what="ignore file", allow_empty=True)
-    if source is None:
-        return ()
-    parsed = source.validate(_IgnoreFileIn)
-    return tuple(
-        IgnoreRule(
-            address=r.address,
-            path=r.path,
-            reason=r.reason,
-            owner=r.owner,
-            expires=r.expires,
-            source=f"file {path}:{source.line_of(('rules', i))}",
-        )
-        for i, r in enumerate(parsed.rules)
-    )
+    # Imported here: pydantic and YAML cost ~0.1 s that a run without an ignore file never needs.
+    from driftctl.detect.ignore_file import read_rules
+
+    return read_rules(path)
 
 
 def parse_cli_ignore(spec: str) -> IgnoreRule:

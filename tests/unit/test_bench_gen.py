@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -12,14 +13,27 @@ from driftctl.detect.findings import detect_plan
 from driftctl.models import SENSITIVE
 from driftctl.terraform.plan import Plan, parse_plan
 
-TOP_LEVEL = (
-    "format_version terraform_version variables planned_values resource_drift resource_changes output_changes "
-    "prior_state configuration relevant_attributes timestamp applyable complete errored"
-).split()
+TOP_LEVEL = [
+    "format_version",
+    "terraform_version",
+    "variables",
+    "planned_values",
+    "resource_drift",
+    "resource_changes",
+    "output_changes",
+    "prior_state",
+    "configuration",
+    "relevant_attributes",
+    "timestamp",
+    "applyable",
+    "complete",
+    "errored",
+]
+Small = tuple[dict[str, Any], bytes, Plan]
 
 
 @pytest.fixture(scope="module")
-def small() -> tuple[dict[str, object], bytes, Plan]:
+def small() -> Small:
     doc = generate(resources=60, modules=5, drifted=6, seed=0)
     data = render(doc)
     return doc, data, parse_plan(data, source="small.json")
@@ -32,7 +46,7 @@ def drifty() -> tuple[bytes, Plan]:
     return data, parse_plan(data, source="drifty.json")
 
 
-def test_writes_every_top_level_key_terraform_writes_on_one_line(small: tuple[dict, bytes, Plan]) -> None:
+def test_writes_every_top_level_key_terraform_writes_on_one_line(small: Small) -> None:
     doc, data, _ = small
     assert list(doc) == TOP_LEVEL
     assert doc["format_version"] == "1.2" and doc["terraform_version"] == "1.15.5"
@@ -40,7 +54,7 @@ def test_writes_every_top_level_key_terraform_writes_on_one_line(small: tuple[di
     assert b"&" not in data and b"\\u0026" in data  # Go's encoder escapes &, < and >
 
 
-def test_parser_reads_the_drift_and_the_changes(small: tuple[dict, bytes, Plan]) -> None:
+def test_parser_reads_the_drift_and_the_changes(small: Small) -> None:
     doc, _, plan = small
     drifted, pending = expected_counts(doc)
     assert (drifted, pending) == (6, 5)

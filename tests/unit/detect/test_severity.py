@@ -450,3 +450,23 @@ def test_a_broken_policy_names_file_and_line(tmp_path: Path, text: str, expected
 def test_a_missing_policy_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read severity policy"):
         load_severity_rules(tmp_path / "nope.yaml")
+
+
+def test_a_validated_policy_is_cached_and_an_edit_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    policy = tmp_path / "severity.yaml"
+    policy.write_text(
+        "version: 1\ndefault: low\nrules:\n"
+        "  - id: t\n    path: 'tags.*'\n    after_equals: null\n    severity: high\n"
+    )
+    first = load_severity_rules(policy)
+    cached = list((tmp_path / "cache" / "driftctl").glob("severity-*.json"))
+    assert len(cached) == 1
+    again = load_severity_rules(policy)
+    assert again.rules == first.rules and again.default == first.default
+    assert again.rules[0].after_equals is None  # `after_equals: null` survives the cache as a real test
+    policy.write_text(policy.read_text().replace("severity: high", "severity: bogus"))
+    with pytest.raises(ConfigError, match="bogus"):
+        load_severity_rules(policy)  # a changed file is validated again, never served stale
