@@ -119,7 +119,7 @@ def main() -> None:
     help="Severity rules file (default: policies/severity.yaml).",
 )
 @click.option(
-    "--no-pending", is_flag=True, help="Skip the code-vs-state plan that finds pending code changes."
+    "--no-pending", is_flag=True, help="Leave pending code changes out of the report."
 )
 @click.option("--color/--no-color", default=None, help="Colour console output (default: when a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
@@ -144,6 +144,7 @@ def detect(
     Terraform directories (default: the current directory).
 
     Pending code changes (the code differs from state) are reported apart, never as drift.
+    One `terraform plan -out` + `show -json` per workspace; neither writes state.
     Exit codes: 0 no drift, 2 drift found, 1 error (a failed Terraform run is never "clean").
 
     \b

@@ -1,7 +1,9 @@
 """Runs detection for workspaces or plan files and builds the report (I/O: runs Terraform).
 
-Per workspace two plans run side by side: ``plan -refresh-only`` (state vs reality: the drift) and
-``plan -refresh=false -lock=false`` (code vs state: pending code changes). Neither writes state.
+Per workspace one saved plan (``plan -out``, which never writes state) and its ``show -json``: its
+``resource_drift`` holds every drift (Terraform reports all of it there, relevant or not) and its
+``resource_changes`` the planned changes, of which those that do not revert drift are pending code
+changes. One plan costs what the raw ``plan -refresh-only`` + ``show -json`` a user would run costs.
 One workspace failing never stops the others; it shows as an error in the report.
 """
 
@@ -16,12 +18,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from driftctl import __version__
-from driftctl.detect.findings import detect_plan, drift_findings, pending_changes
+from driftctl.detect.findings import detect_plan
 from driftctl.detect.ignore import IgnoreRule, apply_ignores, load_ignore_file
 from driftctl.detect.severity import SeverityRules, classify
 from driftctl.errors import DriftctlError
 from driftctl.models import DetectReport, Finding, PendingChange, WorkspaceReport
-from driftctl.terraform.plan import Plan, parse_plan
+from driftctl.terraform.plan import parse_plan
 
 Progress = Callable[[str], None]
 
@@ -115,36 +117,21 @@ def detect_workspace(target: Target, policy: Policy, progress: Progress) -> Work
         progress(f"{target.name}: terraform init")
         tf.init(backend_config=dict(target.backend_config))
 
+    progress(f"{target.name}: terraform plan")
     with tempfile.TemporaryDirectory(prefix="driftctl-detect-") as tmp:
-
-        def plan_json(out: Path, **kwargs: object) -> Plan:
-            tf.plan(out=out, var_files=target.var_files, **kwargs)  # type: ignore[arg-type]
-            shown = tf.run(("show", "-json", "-no-color", str(out)))
-            return parse_plan(shown.stdout, source=f"{target.name}: terraform show -json")
-
-        progress(
-            f"{target.name}: terraform plan -refresh-only"
-            + (" (+ pending code changes)" if policy.pending else "")
-        )
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            code_plan = (
-                pool.submit(plan_json, Path(tmp) / "code.tfplan", refresh=False, lock=False)
-                if policy.pending
-                else None
-            )
-            drift_plan = plan_json(Path(tmp) / "drift.tfplan", refresh_only=True)
-            code = code_plan.result() if code_plan is not None else None
-
-    findings = drift_findings(drift_plan.drift)
-    pending = pending_changes(code.changes, ()) if code is not None else []
+        plan_file = Path(tmp) / "detect.tfplan"
+        tf.plan(out=plan_file, var_files=target.var_files)
+        shown = tf.run(("show", "-json", "-no-color", str(plan_file)))
+    plan = parse_plan(shown.stdout, source=f"{target.name}: terraform show -json")
+    findings, pending = detect_plan(plan)
     return finish(
         target.name,
         str(target.path),
         findings,
-        pending,
+        pending if policy.pending else [],
         policy,
         target.ignore_file,
-        terraform_version=drift_plan.terraform_version,
+        terraform_version=plan.terraform_version,
         started=started,
     )
 

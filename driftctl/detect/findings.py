@@ -161,36 +161,55 @@ def drift_findings(records: Iterable[ChangeRecord]) -> list[Finding]:
 def pending_changes(
     changes: Iterable[ChangeRecord],
     drift: Iterable[ChangeRecord],
-    drift_paths: Mapping[str, frozenset[str]] | None = None,
+    drift_changes: Mapping[str, Sequence[AttributeChange]] | None = None,
 ) -> list[PendingChange]:
     """Planned changes the code asks for that are not a revert of drift.
 
-    In a plan that refreshed, reverting drift shows up in ``resource_changes`` too; those paths (and
-    the re-creation of an object deleted out of band) are drift, not pending code. ``drift_paths``
-    (address → changed paths) saves recomputing what the findings already know.
+    In a plan that refreshed, reverting drift shows up in ``resource_changes`` too. A planned change
+    at a path is a revert when it is exactly the drift turned around (reality → last state); anything
+    else there — a path drift did not touch, or a different value at one it did — is pending code.
+    ``drift_changes`` (address → the findings' changes) saves recomputing them.
     """
     drift_by_address = {d.resource.address: d for d in drift}
+    known = drift_changes or {}
     pending = []
     for change in changes:
         drifted = drift_by_address.get(change.resource.address)
-        if change.actions == ("create",):
-            if drifted is None or drifted.after is not None:
-                pending.append(PendingChange(change.resource, change.actions))
-            continue
         if change.actions == ("delete",):
             pending.append(PendingChange(change.resource, change.actions))
             continue
-        paths = {c.path for c in record_changes(change) if c.after != UNKNOWN}
+        if drifted is not None and drifted.after is None:
+            # Deleted out of band: re-creating the last state is the revert; differences are code.
+            code_paths = _code_paths(drifted.before, change.after, change.resource.type)
+            if code_paths:
+                pending.append(PendingChange(change.resource, change.actions, code_paths))
+            continue
+        if change.actions == ("create",):
+            pending.append(PendingChange(change.resource, change.actions))
+            continue
+        reverts: set[tuple[str, str, str]] = set()
         if drifted is not None:
-            known = (drift_paths or {}).get(drifted.resource.address)
-            paths -= known if known is not None else {c.path for c in record_changes(drifted)}
+            drift_seen = known.get(drifted.resource.address)
+            for d in drift_seen if drift_seen is not None else record_changes(drifted):
+                reverts.add((d.path, _canon(d.after), _canon(d.before)))
+        paths = {
+            c.path
+            for c in record_changes(change)
+            if c.after != UNKNOWN and (c.path, _canon(c.before), _canon(c.after)) not in reverts
+        }
         if paths or (drifted is None and change.actions != ("update",)):
             pending.append(PendingChange(change.resource, change.actions, tuple(sorted(paths))))
     return sorted(pending, key=lambda p: p.address)
 
 
+def _code_paths(last_state: Any, planned: Any, resource_type: str) -> tuple[str, ...]:
+    set_paths = SET_ATTRIBUTES.get(resource_type, frozenset())
+    changes = diff_values(last_state, planned, set_paths=set_paths)
+    return tuple(sorted({c.path for c in changes if c.after != UNKNOWN}))
+
+
 def detect_plan(plan: Plan) -> tuple[list[Finding], list[PendingChange]]:
     """Findings and pending changes of one parsed plan."""
     findings = drift_findings(plan.drift)
-    paths = {f.address: frozenset(c.path for c in f.changes) for f in findings}
-    return findings, pending_changes(plan.changes, plan.drift, paths)
+    seen = {f.address: f.changes for f in findings}
+    return findings, pending_changes(plan.changes, plan.drift, seen)

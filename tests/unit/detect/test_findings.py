@@ -151,3 +151,34 @@ def test_sensitive_changes_are_flagged() -> None:
     )
     (change,) = record_changes(record2)
     assert change.sensitive and change.after == SENSITIVE
+
+
+def _rec(address: str, actions: tuple[str, ...], before: object, after: object) -> object:
+    from driftctl.models import ResourceAddress
+    from driftctl.terraform.plan import ChangeRecord
+
+    return ChangeRecord(ResourceAddress(address, "aws_s3_bucket", "b"), "aws", actions, before, after)
+
+
+def test_code_change_at_a_drifted_path_is_still_pending() -> None:
+    from driftctl.detect.findings import pending_changes
+
+    # Someone set env=x by hand; the code meanwhile moved env from prod to staging.
+    drift = _rec("aws_s3_bucket.b", ("update",), {"tags": {"env": "prod"}}, {"tags": {"env": "x"}})
+    plan = _rec("aws_s3_bucket.b", ("update",), {"tags": {"env": "x"}}, {"tags": {"env": "staging"}})
+    (pending,) = pending_changes([plan], [drift])  # type: ignore[list-item]
+    assert pending.paths == ("tags.env",)
+    # The plain revert of the same drift is not pending.
+    revert = _rec("aws_s3_bucket.b", ("update",), {"tags": {"env": "x"}}, {"tags": {"env": "prod"}})
+    assert pending_changes([revert], [drift]) == []  # type: ignore[list-item]
+
+
+def test_recreating_a_deleted_object_is_a_revert_unless_the_code_changed_it() -> None:
+    from driftctl.detect.findings import pending_changes
+
+    gone = _rec("aws_s3_bucket.b", ("delete",), {"bucket": "b", "force_destroy": False}, None)
+    same = _rec("aws_s3_bucket.b", ("create",), None, {"bucket": "b", "force_destroy": False})
+    assert pending_changes([same], [gone]) == []  # type: ignore[list-item]
+    changed = _rec("aws_s3_bucket.b", ("create",), None, {"bucket": "b", "force_destroy": True})
+    (pending,) = pending_changes([changed], [gone])  # type: ignore[list-item]
+    assert pending.paths == ("force_destroy",)
