@@ -32,6 +32,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/sandbox_bench.py
+	$(BIN)/python bench/detect_bench.py --sandbox
 
 sandbox-down: $(STAMP)
 	$(BIN)/driftctl sandbox down

@@ -408,7 +408,9 @@ def load_config(path: Path) -> Config:
     """Read, validate and merge ``path``; any problem → ``ConfigError`` naming file, line and key."""
     source = read_yaml(path, what="config file")
     assert source is not None  # allow_empty is False
-    raw = source.validate(_ConfigIn, extra=_duplicate_names(source.data))
+    raw = source.validate(
+        _ConfigIn, extra=duplicate_values(source.data, "workspaces", "name", "workspace name")
+    )
     base = Path(os.path.abspath(path.parent))
     return Config(
         path=Path(os.path.abspath(path)),
@@ -417,22 +419,22 @@ def load_config(path: Path) -> Config:
     )
 
 
-def _duplicate_names(data: Any) -> list[tuple[Loc, str]]:
-    # Checked on the raw data so a duplicate is reported together with every other problem.
-    items = data.get("workspaces") if isinstance(data, dict) else None
+def duplicate_values(data: Any, list_key: str, field: str, what: str) -> list[tuple[Loc, str]]:
+    """Problems for items of ``data[list_key]`` sharing a ``field`` value (e.g. two workspaces named a).
+
+    Checked on the raw data so a duplicate is reported together with every other problem.
+    """
+    items = data.get(list_key) if isinstance(data, dict) else None
     first: dict[str, int] = {}
     problems: list[tuple[Loc, str]] = []
-    for i, ws in enumerate(items if isinstance(items, list) else []):
-        name = ws.get("name") if isinstance(ws, dict) else None
-        if isinstance(name, str):
-            if name in first:
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        value = item.get(field) if isinstance(item, dict) else None
+        if isinstance(value, str):
+            if value in first:
                 problems.append(
-                    (
-                        ("workspaces", i, "name"),
-                        f"duplicate workspace name {name!r} (also workspaces[{first[name]}])",
-                    )
+                    ((list_key, i, field), f"duplicate {what} {value!r} (also {list_key}[{first[value]}])")
                 )
-            first.setdefault(name, i)
+            first.setdefault(value, i)
     return problems
 
 

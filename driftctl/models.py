@@ -156,3 +156,71 @@ class DetectReport:
     @property
     def is_sync(self) -> bool:
         return self.exit_code == EXIT_CLEAN
+
+
+# -- drafting and verification (issue 4) --------------------------------------------------------------
+
+
+class Strategy(StrEnum):
+    REVERT = "revert"  # apply the code again, targeted: reality goes back to what the code says
+    ADOPT = "adopt"  # edit the code so it matches reality
+
+
+@dataclass(frozen=True, slots=True)
+class FileEdit:
+    """A whole-file edit: ``path`` relative to the edit root (the directory holding the workspace and
+    its local modules), the text before and after."""
+
+    path: str
+    before: str
+    after: str
+
+    def diff(self) -> str:
+        """A unified diff, ``a/PATH`` → ``b/PATH``."""
+        import difflib
+
+        return "".join(
+            difflib.unified_diff(
+                self.before.splitlines(keepends=True),
+                self.after.splitlines(keepends=True),
+                fromfile=f"a/{self.path}",
+                tofile=f"b/{self.path}",
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A drafter's unverified fix for one finding. ``needs_human`` is set when it will not draft one."""
+
+    address: str
+    strategy: Strategy
+    drafter: str  # "rules" | "llm"
+    edits: tuple[FileEdit, ...] = ()  # empty for a revert
+    rationale: str = ""
+    confidence: float = 0.0  # [0, 1]
+    notes: tuple[str, ...] = ()  # e.g. "the LLM endpoint failed (timeout); the rules drafter took over"
+    needs_human: str | None = None
+    audit: tuple[tuple[str, str], ...] = ()  # e.g. (("prompt_sha256", "…"), ("completion_tokens", "212"))
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """What re-planning the fix in a scratch copy showed."""
+
+    ok: bool
+    reason: str  # why it was accepted or rejected, in a sentence
+    changes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (address, actions) the fix's plan would take
+    plan_sha256: str | None = None
+    attempts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    finding: Finding
+    draft: Draft
+    verification: Verification | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.draft.needs_human is None and self.verification is not None and self.verification.ok

@@ -23,7 +23,7 @@ from driftctl.detect.ignore import IgnoreRule, apply_ignores, load_ignore_file
 from driftctl.detect.severity import SeverityRules, classify
 from driftctl.errors import DriftctlError
 from driftctl.models import DetectReport, Finding, PendingChange, WorkspaceReport
-from driftctl.terraform.plan import parse_plan
+from driftctl.terraform.plan import Plan, parse_plan
 
 Progress = Callable[[str], None]
 
@@ -88,18 +88,7 @@ def detect_plan_file(target: Target, policy: Policy) -> WorkspaceReport:
 
     assert target.plan_file is not None
     started = time.perf_counter()
-    plan = read_plan_file(target.plan_file)
-    findings, pending = detect_plan(plan)
-    return finish(
-        target.name,
-        str(target.plan_file),
-        findings,
-        pending if policy.pending else [],
-        policy,
-        target.ignore_file,
-        terraform_version=plan.terraform_version,
-        started=started,
-    )
+    return _report(target, policy, read_plan_file(target.plan_file), str(target.plan_file), started)
 
 
 def detect_workspace(target: Target, policy: Policy, progress: Progress) -> WorkspaceReport:
@@ -123,10 +112,14 @@ def detect_workspace(target: Target, policy: Policy, progress: Progress) -> Work
         tf.plan(out=plan_file, var_files=target.var_files)
         shown = tf.run(("show", "-json", "-no-color", str(plan_file)))
     plan = parse_plan(shown.stdout, source=f"{target.name}: terraform show -json")
+    return _report(target, policy, plan, str(target.path), started)
+
+
+def _report(target: Target, policy: Policy, plan: Plan, path: str, started: float) -> WorkspaceReport:
     findings, pending = detect_plan(plan)
     return finish(
         target.name,
-        str(target.path),
+        path,
         findings,
         pending if policy.pending else [],
         policy,

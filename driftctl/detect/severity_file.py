@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
-from driftctl.config import Loc, read_yaml
+from driftctl.config import duplicate_values, read_yaml
 from driftctl.detect.severity import (
     _RULE_ID,
     DEFAULT_RULE_ID,
@@ -71,7 +71,7 @@ def read_policy(file: Path) -> SeverityRules:
     """Validate a severity policy file. Bad file → ``ConfigError`` naming the file and line."""
     source = read_yaml(file, what="severity policy")
     assert source is not None  # allow_empty is False
-    policy = source.validate(_PolicyIn, extra=_duplicate_ids(source.data))
+    policy = source.validate(_PolicyIn, extra=duplicate_values(source.data, "rules", "id", "rule id"))
     rules = tuple(
         SeverityRule(
             id=r.id,
@@ -88,18 +88,3 @@ def read_policy(file: Path) -> SeverityRules:
         for i, r in enumerate(policy.rules)
     )
     return SeverityRules(default=policy.default, rules=rules, source=str(file))
-
-
-def _duplicate_ids(data: Any) -> list[tuple[Loc, str]]:
-    items = data.get("rules") if isinstance(data, dict) else None
-    first: dict[str, int] = {}
-    problems: list[tuple[Loc, str]] = []
-    for i, rule in enumerate(items if isinstance(items, list) else []):
-        rule_id = rule.get("id") if isinstance(rule, dict) else None
-        if isinstance(rule_id, str):
-            if rule_id in first:
-                problems.append(
-                    (("rules", i, "id"), f"duplicate rule id {rule_id!r} (also rules[{first[rule_id]}])")
-                )
-            first.setdefault(rule_id, i)
-    return problems
