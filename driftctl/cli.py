@@ -118,9 +118,7 @@ def main() -> None:
     default=None,
     help="Severity rules file (default: policies/severity.yaml).",
 )
-@click.option(
-    "--no-pending", is_flag=True, help="Leave pending code changes out of the report."
-)
+@click.option("--no-pending", is_flag=True, help="Leave pending code changes out of the report.")
 @click.option("--color/--no-color", default=None, help="Colour console output (default: when a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handles_errors
@@ -185,6 +183,96 @@ def detect(
     else:
         click.echo(text, nl=not text.endswith("\n"))
     sys.exit(report.exit_code)
+
+
+# -- propose --------------------------------------------------------------------------------------
+@main.command()
+@click.argument("workspace", required=False)
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="driftctl.yaml to read (default: ./driftctl.yaml if present).",
+)
+@click.option("--address", default=None, help="Only the finding at this exact address.")
+@click.option(
+    "--strategy",
+    type=click.Choice(["revert", "adopt"]),
+    default=None,
+    help="Force a strategy (default: policy).",
+)
+@click.option(
+    "--drafter",
+    type=click.Choice(["rules", "llm"]),
+    default="rules",
+    show_default=True,
+    help="llm: an OpenAI-compatible endpoint ($DRIFTCTL_LLM_BASE_URL, $DRIFTCTL_LLM_MODEL, key in "
+    "$DRIFTCTL_LLM_API_KEY_ENV or $OPENAI_API_KEY); the rules drafter takes over when it fails.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["console", "json"]),
+    default="console",
+    show_default=True,
+    help="Report format.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+@handles_errors
+def propose(
+    workspace: str | None,
+    config_path: Path | None,
+    address: str | None,
+    strategy: str | None,
+    drafter: str,
+    output: str,
+    quiet: bool,
+) -> None:
+    """Draft and verify a fix for each drift in WORKSPACE; apply nothing.
+
+    \b
+    Each proposal is a revert (a targeted saved plan that puts reality back to the code) or an adopt
+    (an HCL edit so the code matches reality), verified by re-planning: the drift must be gone and
+    nothing else may change. Shown with the HCL diff, the planned changes, the verification result
+    and a plain-language rationale.
+
+    Exit codes: 0 every proposal verified (or no drift), 2 some need a human, 1 error.
+    """
+    from driftctl.detect.severity import load_severity_rules
+    from driftctl.detect.targets import resolve_targets
+    from driftctl.models import Strategy
+    from driftctl.propose import ProposeOptions, propose_workspace
+    from driftctl.report.proposals import render_proposals
+
+    targets, _ = resolve_targets((workspace,) if workspace else (), config_path, ())
+    if len(targets) != 1:
+        raise DriftctlError(
+            f"propose works on one workspace at a time; name one of: {', '.join(t.name for t in targets)}"
+        )
+    llm = None
+    if drafter == "llm":
+        from driftctl.draft.llm import LlmConfig, LlmDrafter
+
+        base_url = os.environ.get("DRIFTCTL_LLM_BASE_URL")
+        model = os.environ.get("DRIFTCTL_LLM_MODEL")
+        if not base_url or not model:
+            raise DriftctlError(
+                "--drafter llm needs DRIFTCTL_LLM_BASE_URL and DRIFTCTL_LLM_MODEL",
+                hint="e.g. DRIFTCTL_LLM_BASE_URL=http://127.0.0.1:8000/v1 DRIFTCTL_LLM_MODEL=qwen2.5-coder",
+            )
+        key_env = os.environ.get("DRIFTCTL_LLM_API_KEY_ENV", "OPENAI_API_KEY")
+        llm = LlmDrafter(LlmConfig(base_url=base_url, model=model, api_key_env=key_env))
+    options = ProposeOptions(address=address, strategy=Strategy(strategy) if strategy else None, llm=llm)
+    report = propose_workspace(
+        targets[0], load_severity_rules(None), options, (lambda _m: None) if quiet else _progress
+    )
+    color = output == "console" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    click.echo(render_proposals(report, output, color=color), nl=False)
+    if report.error is not None:
+        sys.exit(EXIT_ERROR)
+    sys.exit(0 if all(p.accepted for p in report.proposals) else 2)
 
 
 # -- doctor ---------------------------------------------------------------------------------------

@@ -79,5 +79,10 @@ resource "aws_sqs_queue" "jobs" {
 resource "aws_cloudwatch_log_group" "app" {
   name              = "/${var.name}/app"
   retention_in_days = 30
-  tags              = var.tags
+
+  # Literal tags (not var.tags): an adopted tag drift edits this map in place.
+  tags = {
+    project   = "driftctl-sandbox"
+    component = "logs"
+  }
 }

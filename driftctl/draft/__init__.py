@@ -1,0 +1,1 @@
+"""Drafting: candidate fixes (revert or adopt) for each drift finding."""

@@ -1,0 +1,173 @@
+"""`driftctl propose`: detect → draft → verify for one workspace; nothing is applied (I/O: Terraform).
+
+The LLM drafter is tried first when configured; when it is unavailable, replies garbage, breaks a
+guardrail, or its fix fails verification more than ``max_attempts`` times, the rules drafter takes over
+and the proposal says so.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from driftctl.detect.engine import Target
+from driftctl.detect.findings import detect_plan
+from driftctl.detect.severity import SeverityRules, classify
+from driftctl.draft.rules import RulesDrafter, preferred_strategy
+from driftctl.errors import DriftctlError
+from driftctl.models import Draft, FileEdit, Finding, Proposal, Strategy, Verification
+from driftctl.terraform import SubprocessRunner, Terraform, resolve_binary
+from driftctl.terraform.plan import parse_plan
+from driftctl.verify import VerifyContext, planned_from, verify, workspace_root
+
+if TYPE_CHECKING:
+    from driftctl.draft.llm import LlmDrafter
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeOptions:
+    address: str | None = None  # only this finding (exact address)
+    strategy: Strategy | None = None  # force revert/adopt; None = policy
+    llm: LlmDrafter | None = None  # None = rules only
+    max_attempts: int = 2  # LLM redrafts after a failed verification
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeReport:
+    workspace: str
+    path: str
+    proposals: tuple[Proposal, ...] = ()
+    error: str | None = None
+    duration_s: float = 0.0
+
+
+def _terraform_for(target: Target) -> Callable[[Path], Terraform]:
+    binary = resolve_binary(target.terraform)
+
+    def at(directory: Path) -> Terraform:
+        runner = SubprocessRunner(binary, default_timeout=target.timeout, base_env=dict(target.env))
+        return Terraform(runner, directory, timeout=target.timeout)
+
+    return at
+
+
+def propose_workspace(
+    target: Target, severity: SeverityRules, options: ProposeOptions, progress: Progress
+) -> ProposeReport:
+    started = time.perf_counter()
+    assert target.path is not None
+    try:
+        proposals = _propose(target, severity, options, progress)
+    except DriftctlError as exc:
+        return ProposeReport(target.name, str(target.path), error=exc.message, duration_s=_since(started))
+    return ProposeReport(target.name, str(target.path), tuple(proposals), duration_s=_since(started))
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+def _propose(
+    target: Target, severity: SeverityRules, options: ProposeOptions, progress: Progress
+) -> list[Proposal]:
+    assert target.path is not None
+    terraform_at = _terraform_for(target)
+    tf = terraform_at(target.path)
+    if not (target.path / ".terraform").is_dir():
+        progress(f"{target.name}: terraform init")
+        tf.init(backend_config=dict(target.backend_config))
+    with tempfile.TemporaryDirectory(prefix="driftctl-propose-") as tmp:
+        scratch = Path(tmp)
+        progress(f"{target.name}: terraform plan (detect)")
+        tf.plan(out=scratch / "detect.tfplan", var_files=target.var_files)
+        shown = tf.run(("show", "-json", "-no-color", str(scratch / "detect.tfplan")))
+        plan = parse_plan(shown.stdout, source=f"{target.name}: terraform show -json")
+        findings, _pending = detect_plan(plan)
+        findings = [classify(f, severity) for f in findings]
+        if options.address is not None:
+            findings = [f for f in findings if f.address == options.address]
+            if not findings:
+                raise DriftctlError(f"{options.address} has no drift in workspace {target.name}")
+        ctx = VerifyContext(
+            workspace=target.path,
+            terraform_at=terraform_at,
+            baseline=planned_from(plan.changes),
+            var_files=target.var_files,
+        )
+        proposals = []
+        for i, finding in enumerate(findings):
+            progress(f"{target.name}: drafting a fix for {finding.address}")
+            proposals.append(_one(finding, ctx, options, scratch / f"f{i}"))
+        return proposals
+
+
+def _one(finding: Finding, ctx: VerifyContext, options: ProposeOptions, scratch: Path) -> Proposal:
+    rules = RulesDrafter()
+    strategy = options.strategy or preferred_strategy(finding)
+    notes: list[str] = []
+    errors: list[str] = []
+    if options.llm is not None:
+        for attempt in range(1, options.max_attempts + 2):
+            draft, problem = _llm_draft(options.llm, finding, ctx.workspace, strategy, tuple(errors))
+            if draft is None:
+                notes.append(f"LLM drafter not used: {problem}; the rules drafter took over")
+                break
+            check = verify(finding, draft, ctx, scratch / f"llm{attempt}")
+            if check.ok:
+                return Proposal(finding, replace(draft, notes=tuple(notes)), replace(check, attempts=attempt))
+            errors.append(check.reason)
+            notes.append(f"LLM draft {attempt} failed verification: {check.reason}")
+        else:
+            notes.append("the LLM's drafts kept failing verification; the rules drafter took over")
+    draft = rules.draft(finding, ctx.workspace, strategy)
+    draft = replace(draft, notes=tuple(notes) + draft.notes)
+    return Proposal(finding, draft, verify(finding, draft, ctx, scratch / "rules"))
+
+
+def _llm_draft(
+    llm: LlmDrafter, finding: Finding, workspace: Path, strategy: Strategy, errors: tuple[str, ...]
+) -> tuple[Draft | None, str]:
+    """A guarded LLM draft, or None and why it could not be had."""
+    from driftctl.draft.guardrails import check_block
+    from driftctl.draft.hcl_edit import locate_resource
+    from driftctl.draft.llm import LlmReplyError, LlmUnavailableError
+    from driftctl.draft.prompt import LlmContext
+
+    try:
+        where = locate_resource(workspace, finding.resource)
+    except DriftctlError as exc:
+        return None, exc.message
+    block = where.text[where.start : where.end]
+    root = workspace_root(workspace)
+    path = str(where.file.resolve().relative_to(root))
+    try:
+        reply = llm.draft(LlmContext(finding, block, path, strategy, errors))
+    except (LlmUnavailableError, LlmReplyError) as exc:
+        return None, exc.message
+    if reply.strategy is Strategy.REVERT:
+        return Draft(
+            finding.address, Strategy.REVERT, "llm", (), reply.rationale, reply.confidence, audit=reply.audit
+        ), ""
+    if reply.block is None:
+        return None, "the LLM chose adopt but sent no block"
+    violations = check_block(block, reply.block, finding.resource.type, finding.resource.name)
+    if violations:
+        return None, "guardrails rejected the LLM's edit: " + "; ".join(violations)
+    after = where.text[: where.start] + reply.block.strip() + where.text[where.end :]
+    edit = FileEdit(path, where.text, after)
+    return Draft(
+        finding.address, Strategy.ADOPT, "llm", (edit,), reply.rationale, reply.confidence, audit=reply.audit
+    ), ""
+
+
+def verified_only(report: ProposeReport) -> tuple[Proposal, ...]:
+    return tuple(p for p in report.proposals if p.accepted)
+
+
+__all__ = ["ProposeOptions", "ProposeReport", "Verification", "propose_workspace", "verified_only"]

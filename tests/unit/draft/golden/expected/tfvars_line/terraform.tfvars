@@ -1,0 +1,2 @@
+# Set per environment.
+retention = 7 # two weeks

@@ -1,0 +1,2 @@
+# Set per environment.
+retention = 14 # two weeks
