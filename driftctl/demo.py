@@ -15,7 +15,7 @@ from driftctl.sandbox.sandbox import Sandbox
 
 DRIFTS: tuple[tuple[str, str | None, dict[str, str]], ...] = (
     ("sg-open-world", None, {}),
-    ("tag", 'module.storage["logs"].aws_s3_bucket.this', {"key": "owner", "value": "someone-else"}),
+    ("tag", "module.app.aws_cloudwatch_log_group.app", {"key": "owner", "value": "team-observability"}),
     ("versioning-suspend", 'module.storage["assets"].aws_s3_bucket_versioning.this', {}),
     ("queue-delete", "module.app.aws_sqs_queue.jobs[1]", {}),
 )
@@ -30,6 +30,13 @@ def _short(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def propose_cli(config: Path) -> int:
+    """Run the real `driftctl propose`; exit 2 (some need a human) is expected here."""
+    return subprocess.run(
+        [sys.executable, "-m", "driftctl.cli", "propose", "sandbox", "-c", str(config)], check=False
+    ).returncode
 
 
 def detect_cli(config: Path) -> int:
@@ -61,7 +68,10 @@ def run() -> int:
     if code != 2:
         return 1
 
-    step("4. Heal by reverting to the code: a saved plan, then apply exactly that plan")
+    step(f"4. driftctl propose sandbox -c {_short(config)}  (a verified fix per finding; none applied)")
+    propose_cli(config)
+
+    step("5. Heal by reverting to the code: a saved plan, then apply exactly that plan")
     plan_file = sandbox.layout.root / "demo-heal.tfplan"
     heal = tf.plan(out=plan_file)
     summary = [line for line in heal.result.stdout.splitlines() if line.startswith("Plan:")]
@@ -69,7 +79,7 @@ def run() -> int:
     tf.apply(plan_file)
     plan_file.unlink(missing_ok=True)
 
-    step("5. Confirm: driftctl detect finds nothing left")
+    step("6. Confirm: driftctl detect finds nothing left")
     code = detect_cli(config)
     if code != 0 or tf.plan().changes:
         click.echo(click.style("   drift remains after the heal", fg="red"))

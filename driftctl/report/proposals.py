@@ -87,8 +87,11 @@ def _console(report: ProposeReport, color: bool) -> str:
         if v is not None:
             verdict = "ok" if v.ok else "rejected"
             lines.append(f"  verified   {verdict}: {plain(v.reason.splitlines()[0] if v.reason else '')}")
-            for address, actions in v.changes:
-                lines.append(f"  plan       {'/'.join(actions)} {plain(address)}")
+            if d.strategy.value == "revert":
+                for address, actions in v.changes:
+                    lines.append(f"  plan       {'/'.join(actions)} {plain(address)}")
+            elif v.changes:
+                lines.append(f"  plan       {len(v.changes)} other planned change(s), unaltered by the edit")
         for note in d.notes:
             lines.append(f"  note       {plain(note)}")
         for edit in d.edits:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -51,3 +52,21 @@ def test_doctor_with_a_missing_configured_binary_fails_and_says_which(
     assert result.exit_code == 1
     assert missing in result.output
     assert "MISS" in result.output
+
+
+def test_propose_with_llm_but_no_endpoint_says_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DRIFTCTL_LLM_BASE_URL", raising=False)
+    (tmp_path / "main.tf").write_text("")
+    result = CliRunner().invoke(main, ["propose", str(tmp_path), "--drafter", "llm"])
+    assert result.exit_code == 1
+    assert "DRIFTCTL_LLM_BASE_URL" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_propose_help_explains_strategies() -> None:
+    result = CliRunner().invoke(main, ["propose", "--help"])
+    assert result.exit_code == 0
+    for word in ("revert", "adopt", "verified", "--drafter", "--address"):
+        assert word in result.output
