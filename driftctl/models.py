@@ -213,6 +213,7 @@ class Verification:
     changes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (address, actions) the fix's plan would take
     plan_sha256: str | None = None
     attempts: int = 1
+    formatted: tuple[tuple[str, str], ...] = ()  # (path, text) of edited files after `terraform fmt`
 
 
 @dataclass(frozen=True, slots=True)

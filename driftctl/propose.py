@@ -120,14 +120,22 @@ def _one(finding: Finding, ctx: VerifyContext, options: ProposeOptions, scratch:
                 break
             check = verify(finding, draft, ctx, scratch / f"llm{attempt}")
             if check.ok:
-                return Proposal(finding, replace(draft, notes=tuple(notes)), replace(check, attempts=attempt))
+                final = replace(draft, notes=tuple(notes), edits=formatted(draft.edits, check))
+                return Proposal(finding, final, replace(check, attempts=attempt))
             errors.append(check.reason)
             notes.append(f"LLM draft {attempt} failed verification: {check.reason}")
         else:
             notes.append("the LLM's drafts kept failing verification; the rules drafter took over")
     draft = rules.draft(finding, ctx.workspace, strategy)
     draft = replace(draft, notes=tuple(notes) + draft.notes)
-    return Proposal(finding, draft, verify(finding, draft, ctx, scratch / "rules"))
+    check = verify(finding, draft, ctx, scratch / "rules")
+    return Proposal(finding, replace(draft, edits=formatted(draft.edits, check)), check)
+
+
+def formatted(edits: tuple[FileEdit, ...], check: Verification) -> tuple[FileEdit, ...]:
+    """The edits as `terraform fmt` left them in the verified copy (what a commit should contain)."""
+    texts = dict(check.formatted)
+    return tuple(replace(e, after=texts.get(e.path, e.after)) for e in edits)
 
 
 def _llm_draft(

@@ -137,6 +137,7 @@ def verify_adopt(finding: Finding, draft: Draft, ctx: VerifyContext, scratch: Pa
             return Verification(False, f"{path.relative_to(copy)} does not parse: {str(exc).splitlines()[0]}")
     tf = ctx.terraform_at(workspace)
     tf.fmt([str(p) for p in edited])
+    formatted = tuple((str(p.relative_to(copy)), p.read_text()) for p in edited)
     validation = tf.validate()
     if not validation.valid:
         return Verification(False, f"terraform validate: {validation.message}")
@@ -163,7 +164,11 @@ def verify_adopt(finding: Finding, draft: Draft, ctx: VerifyContext, scratch: Pa
             False, f"the edit also changes what is planned for {', '.join(collateral)}", listed, digest
         )
     return Verification(
-        True, f"with the edit {finding.address} plans no change and nothing else moves", listed, digest
+        True,
+        f"with the edit {finding.address} plans no change and nothing else moves",
+        listed,
+        digest,
+        formatted=formatted,
     )
 
 

@@ -179,3 +179,28 @@ def test_llm_endpoint_down_falls_back_to_rules(tagged: Sandbox, llm_env: object)
     assert (proposal["drafter"], proposal["accepted"], code) == ("rules", True, 0)
     assert any("LLM drafter not used" in n for n in proposal["notes"])
     assert len(server.requests) >= 2  # it retried before giving up
+
+
+def test_llm_drafts_both_an_adopt_and_a_revert(drifted: Sandbox, llm_env: object) -> None:
+    from tests.unit.draft.fake_openai import reply_json
+
+    # Findings are drafted in address order: the log group, then the security group.
+    server = llm_env(  # type: ignore[operator]
+        reply_json(
+            strategy="adopt",
+            block=_log_group_block(drifted, "team-obs"),
+            rationale="The owner tag is intended.",
+            confidence=0.9,
+        ),
+        reply_json(strategy="revert", block=None, rationale="Port 22 open to the world.", confidence=0.95),
+    )
+    code, report = propose(drifted, "--drafter", "llm")
+    proposals = {p["address"]: p for p in report["proposals"]}  # type: ignore[attr-defined]
+    assert code == 0, report
+    assert (proposals[LOG_GROUP]["drafter"], proposals[LOG_GROUP]["strategy"]) == ("llm", "adopt")
+    assert (proposals[SG]["drafter"], proposals[SG]["strategy"]) == ("llm", "revert")
+    assert proposals[SG]["rationale"] == "Port 22 open to the world."
+    assert proposals[SG]["verification"]["changes"] == [{"address": SG, "actions": ["update"]}]
+    assert len(server.requests) == 2
+    # What the user sees is what `terraform fmt` makes of the edit.
+    assert '+    owner     = "team-obs"' in proposals[LOG_GROUP]["edits"][0]["diff"]
