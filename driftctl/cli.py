@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -252,19 +253,34 @@ def propose(
             f"propose works on one workspace at a time; name one of: {', '.join(t.name for t in targets)}"
         )
     llm = None
+    attempts = 2
     if drafter == "llm":
+        from driftctl.config import find_config, load_config
         from driftctl.draft.llm import LlmConfig, LlmDrafter
 
-        base_url = os.environ.get("DRIFTCTL_LLM_BASE_URL")
-        model = os.environ.get("DRIFTCTL_LLM_MODEL")
+        path = config_path or find_config()
+        settings = load_config(path).llm if path is not None else None
+        base_url = os.environ.get("DRIFTCTL_LLM_BASE_URL") or (settings.base_url if settings else None)
+        model = os.environ.get("DRIFTCTL_LLM_MODEL") or (settings.model if settings else None)
         if not base_url or not model:
             raise DriftctlError(
-                "--drafter llm needs DRIFTCTL_LLM_BASE_URL and DRIFTCTL_LLM_MODEL",
+                "--drafter llm needs an endpoint: an `llm:` section in driftctl.yaml (base_url, model), "
+                "or DRIFTCTL_LLM_BASE_URL and DRIFTCTL_LLM_MODEL",
                 hint="e.g. DRIFTCTL_LLM_BASE_URL=http://127.0.0.1:8000/v1 DRIFTCTL_LLM_MODEL=qwen2.5-coder",
             )
-        key_env = os.environ.get("DRIFTCTL_LLM_API_KEY_ENV", "OPENAI_API_KEY")
-        llm = LlmDrafter(LlmConfig(base_url=base_url, model=model, api_key_env=key_env))
-    options = ProposeOptions(address=address, strategy=Strategy(strategy) if strategy else None, llm=llm)
+        key_env = os.environ.get("DRIFTCTL_LLM_API_KEY_ENV") or (
+            settings.api_key_env if settings else "OPENAI_API_KEY"
+        )
+        config = LlmConfig(base_url=base_url, model=model, api_key_env=key_env)
+        if settings is not None:
+            config = dataclasses.replace(
+                config, timeout_s=settings.timeout_s, max_retries=settings.max_retries
+            )
+            attempts = settings.max_attempts
+        llm = LlmDrafter(config)
+    options = ProposeOptions(
+        address=address, strategy=Strategy(strategy) if strategy else None, llm=llm, max_attempts=attempts
+    )
     report = propose_workspace(
         targets[0], load_severity_rules(None), options, (lambda _m: None) if quiet else _progress
     )

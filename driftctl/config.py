@@ -319,10 +319,20 @@ class _WorkspaceIn(_SettingsIn):
         return value
 
 
+class _LlmIn(_Strict):
+    base_url: Annotated[str, Field(min_length=1)]
+    model: Annotated[str, Field(min_length=1)]
+    api_key_env: Annotated[str, Field(min_length=1)] = "OPENAI_API_KEY"
+    timeout_s: Annotated[float, Field(gt=0)] = 30
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 3
+    max_attempts: Annotated[int, Field(ge=0, le=5)] = 2
+
+
 class _ConfigIn(_Strict):
     version: int
     defaults: _SettingsIn = _SettingsIn()
     workspaces: Annotated[list[_WorkspaceIn], Field(min_length=1)]
+    llm: _LlmIn | None = None
 
     @field_validator("version")
     @classmethod
@@ -363,12 +373,25 @@ class WorkspaceConfig(_Frozen):
     env: dict[str, str]
 
 
+class LlmSettings(_Frozen):
+    """The OpenAI-compatible endpoint for the LLM drafter; the key is read from ``api_key_env``, never
+    written in the file. ``max_attempts``: redrafts after a failed verification."""
+
+    base_url: str
+    model: str
+    api_key_env: str
+    timeout_s: float
+    max_retries: int
+    max_attempts: int
+
+
 class Config(_Frozen):
     """A loaded ``driftctl.yaml``."""
 
     path: Path  # the config file, absolute
     version: int
     workspaces: tuple[WorkspaceConfig, ...]
+    llm: LlmSettings | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -416,6 +439,7 @@ def load_config(path: Path) -> Config:
         path=Path(os.path.abspath(path)),
         version=raw.version,
         workspaces=tuple(_merge(base, raw.defaults, ws) for ws in raw.workspaces),
+        llm=LlmSettings(**raw.llm.model_dump()) if raw.llm is not None else None,
     )
 
 

@@ -366,3 +366,26 @@ def test_cron_accepts(expr: str) -> None:
 def test_cron_rejects(expr: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         check_cron(expr)
+
+
+def test_llm_section_is_validated_and_optional(tmp_path: Path) -> None:
+    path = tmp_path / "driftctl.yaml"
+    path.write_text("version: 1\nworkspaces:\n  - name: a\n    path: .\n")
+    assert load_config(path).llm is None
+    path.write_text(
+        "version: 1\nworkspaces:\n  - name: a\n    path: .\n"
+        "llm:\n  base_url: http://127.0.0.1:8000/v1\n  model: coder\n  max_attempts: 1\n"
+    )
+    llm = load_config(path).llm
+    assert llm is not None and (llm.model, llm.api_key_env, llm.max_attempts) == (
+        "coder",
+        "OPENAI_API_KEY",
+        1,
+    )
+    path.write_text(
+        "version: 1\nworkspaces:\n  - name: a\n    path: .\n"
+        "llm:\n  base_url: x\n  model: m\n  api_key: sk-123\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "driftctl.yaml:8" in info.value.message and "api_key" in info.value.message
