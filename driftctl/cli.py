@@ -50,6 +50,14 @@ output_option = click.option(
     show_default=True,
     help="Human-readable text, or JSON for scripts.",
 )
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="driftctl.yaml to read (default: ./driftctl.yaml if present).",
+)
 sandbox_dir_option = click.option(
     "--dir",
     "directory",
@@ -77,14 +85,7 @@ def main() -> None:
 # -- detect ---------------------------------------------------------------------------------------
 @main.command()
 @click.argument("workspaces", nargs=-1)
-@click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="driftctl.yaml to read (default: ./driftctl.yaml if present).",
-)
+@config_option
 @click.option(
     "--plan-file",
     "plan_files",
@@ -189,14 +190,7 @@ def detect(
 # -- propose --------------------------------------------------------------------------------------
 @main.command()
 @click.argument("workspace", required=False)
-@click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="driftctl.yaml to read (default: ./driftctl.yaml if present).",
-)
+@config_option
 @click.option("--address", default=None, help="Only the finding at this exact address.")
 @click.option(
     "--strategy",
