@@ -225,3 +225,37 @@ class Proposal:
     @property
     def accepted(self) -> bool:
         return self.draft.needs_human is None and self.verification is not None and self.verification.ok
+
+
+# -- assessment and decision (issue 5) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One contribution to a risk or confidence figure, in words and numbers."""
+
+    source: str  # "blast" | "checkov" | "rego" | "verification" | "drafter"
+    message: str
+    risk: float = 0.0  # what this reason added to risk
+    confidence: float = 0.0  # what it added to (negative: took from) confidence
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    risk: float  # [0, 1]
+    confidence: float  # [0, 1]
+    reasons: tuple[Reason, ...] = ()
+    denies: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+class DecisionKind(StrEnum):
+    BLOCK = "block"
+    AUTO_APPLY = "auto_apply"
+    PROPOSE = "propose"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    kind: DecisionKind
+    reasons: tuple[str, ...]

@@ -1,0 +1,1 @@
+"""Risk assessment of verified fixes: blast radius, checkov, Rego policies, score and decision."""
