@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: install demo test test-fast lint bench clean sandbox-down
 
@@ -12,12 +14,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# checkov lives in its own venv: its bc-python-hcl2 overwrites python-hcl2's `hcl2`; we run it out of process.
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet "checkov>=3.2,<4"
+	touch $(CHECKOV_STAMP)
 
-demo: $(STAMP)
+install: $(STAMP) $(CHECKOV_STAMP)
+
+demo: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m driftctl.demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check driftctl tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
@@ -39,4 +48,4 @@ sandbox-down: $(STAMP)
 
 clean:
 	-$(BIN)/driftctl sandbox down 2>/dev/null
-	rm -rf $(VENV) .driftctl .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .driftctl .pytest_cache .mypy_cache .ruff_cache

@@ -233,7 +233,10 @@ def propose(
     nothing else may change. Shown with the HCL diff, the planned changes, the verification result
     and a plain-language rationale.
 
-    Exit codes: 0 every proposal verified (or no drift), 2 some need a human, 1 error.
+    Verified fixes are then assessed (blast radius, checkov, Rego policies) and decided: block,
+    auto_apply (only in auto mode, confident and low risk) or propose.
+
+    Exit codes: 0 every proposal verified and none blocked (or no drift), 2 otherwise, 1 error.
     """
     from driftctl.detect.severity import load_severity_rules
     from driftctl.detect.targets import resolve_targets
@@ -282,7 +285,78 @@ def propose(
     click.echo(render_proposals(report, output, color=color), nl=False)
     if report.error is not None:
         sys.exit(EXIT_ERROR)
-    sys.exit(0 if all(p.accepted for p in report.proposals) else 2)
+    blocked = any(p.decision is not None and p.decision.kind.value == "block" for p in report.proposals)
+    sys.exit(0 if all(p.accepted for p in report.proposals) and not blocked else 2)
+
+
+# -- assess ---------------------------------------------------------------------------------------
+@main.command()
+@click.option(
+    "--plan-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A fix's saved plan as JSON (`terraform show -json PLANFILE`).",
+)
+@click.option(
+    "--policies",
+    "policy_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra Rego policy directory (added to the shipped policies/). Repeatable.",
+)
+@click.option("--no-shipped-policies", is_flag=True, help="Only the --policies directories.")
+@click.option("--no-checkov", is_flag=True, help="Skip the checkov scan.")
+@click.option(
+    "--mode",
+    type=click.Choice(["detect", "propose", "auto"]),
+    default="auto",
+    show_default=True,
+    help="The mode the decision is made for.",
+)
+@click.option(
+    "--threshold", type=click.FloatRange(0, 1), default=0.85, show_default=True, help="Confidence needed."
+)
+@click.option("--max-risk", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Risk allowed.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["console", "json"]),
+    default="console",
+    show_default=True,
+    help="Report format.",
+)
+@handles_errors
+def assess(
+    plan_file: Path,
+    policy_dirs: tuple[Path, ...],
+    no_shipped_policies: bool,
+    no_checkov: bool,
+    mode: str,
+    threshold: float,
+    max_risk: float,
+    output: str,
+) -> None:
+    """Score any plan JSON: blast radius, checkov, Rego policies → risk, confidence, decision.
+
+    \b
+    Usable in CI the way conftest is. Every number comes with the reasons behind it. A plan scored
+    without a verified draft behind it gets confidence 0.5, so it never qualifies for auto-apply.
+    Exit codes: 0 not blocked (auto_apply or propose), 2 blocked by a policy deny, 1 error (a broken
+    or missing policy fails closed).
+    """
+    from driftctl.assess.decide import Gate
+    from driftctl.assess.engine import AssessOptions, assess_plan, load_plan_json
+    from driftctl.report.assessment import render_assessment
+
+    plan = load_plan_json(plan_file)
+    report = assess_plan(
+        plan,
+        AssessOptions(tuple(policy_dirs), not no_shipped_policies, not no_checkov),
+        Gate(mode=mode, confidence_threshold=threshold, max_risk=max_risk),
+        source=str(plan_file),
+    )
+    click.echo(render_assessment(report, output), nl=False)
+    sys.exit(2 if report.decision.kind.value == "block" else 0)
 
 
 # -- doctor ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
     DriftctlError                       exit 1
     ├── ConfigError                     bad driftctl.yaml or command-line input
     ├── PlanFormatError                 plan JSON that cannot be read (names the file and the problem)
+    ├── PolicyError / CheckovError      a policy engine could not answer: the fix fails closed
     ├── TerraformError                  Terraform ran and failed (its own message kept)
     │   ├── TerraformNotFoundError      no usable Terraform binary
     │   ├── TerraformTimeoutError       killed at its timeout (whole process group)

@@ -221,6 +221,8 @@ class Proposal:
     finding: Finding
     draft: Draft
     verification: Verification | None = None
+    assessment: Assessment | None = None
+    decision: Decision | None = None
 
     @property
     def accepted(self) -> bool:

@@ -7,19 +7,21 @@ and the proposal says so.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from driftctl.assess.decide import Gate
 from driftctl.detect.engine import Target
 from driftctl.detect.findings import detect_plan
 from driftctl.detect.severity import SeverityRules, classify
 from driftctl.draft.rules import RulesDrafter, preferred_strategy
 from driftctl.errors import DriftctlError
-from driftctl.models import Draft, FileEdit, Finding, Proposal, Strategy, Verification
+from driftctl.models import Decision, DecisionKind, Draft, FileEdit, Finding, Proposal, Strategy, Verification
 from driftctl.terraform import SubprocessRunner, Terraform, resolve_binary
 from driftctl.terraform.plan import parse_plan
 from driftctl.verify import VerifyContext, planned_from, verify, workspace_root
@@ -36,6 +38,7 @@ class ProposeOptions:
     strategy: Strategy | None = None  # force revert/adopt; None = policy
     llm: LlmDrafter | None = None  # None = rules only
     max_attempts: int = 2  # LLM redrafts after a failed verification
+    assess: bool = True  # score verified fixes (blast radius, checkov, Rego) and decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ def _propose(
         tf.plan(out=scratch / "detect.tfplan", var_files=target.var_files)
         shown = tf.run(("show", "-json", "-no-color", str(scratch / "detect.tfplan")))
         plan = parse_plan(shown.stdout, source=f"{target.name}: terraform show -json")
+        detect_doc = json.loads(shown.stdout)
         findings, _pending = detect_plan(plan)
         findings = [classify(f, severity) for f in findings]
         if options.address is not None:
@@ -100,14 +104,61 @@ def _propose(
             baseline=planned_from(plan.changes),
             var_files=target.var_files,
         )
+        gate = Gate(
+            mode=target.mode if target.mode != "detect" else "propose",
+            confidence_threshold=target.confidence_threshold,
+            max_risk=target.max_risk,
+        )
         proposals = []
         for i, finding in enumerate(findings):
             progress(f"{target.name}: drafting a fix for {finding.address}")
-            proposals.append(_one(finding, ctx, options, scratch / f"f{i}"))
+            kept: list[dict[str, Any]] = []
+            proposal = _one(finding, ctx, options, scratch / f"f{i}", kept)
+            if proposal.accepted and options.assess:
+                progress(f"{target.name}: assessing the fix for {finding.address}")
+                revert = proposal.draft.strategy is Strategy.REVERT and kept
+                fix_plan = kept[-1] if revert else adopted_change(detect_doc, finding.address)
+                proposal = _assessed(proposal, fix_plan, gate)
+            proposals.append(proposal)
         return proposals
 
 
-def _one(finding: Finding, ctx: VerifyContext, options: ProposeOptions, scratch: Path) -> Proposal:
+def adopted_change(plan_doc: dict[str, Any], address: str) -> dict[str, Any]:
+    """What adopting a drift means as a change: last applied state → reality, as a planned update.
+
+    (The adopt edit's own plan is a no-op; the honest question is what the code now encodes.)
+    """
+    doc = dict(plan_doc)
+    drift = next((d for d in plan_doc.get("resource_drift") or [] if d.get("address") == address), None)
+    doc["resource_changes"] = (
+        [] if drift is None else [dict(drift, change=dict(drift["change"], actions=["update"]))]
+    )
+    doc.pop("resource_drift", None)
+    return doc
+
+
+def _assessed(proposal: Proposal, fix_plan: dict[str, Any], gate: Gate) -> Proposal:
+    """The proposal with its assessment and decision; a policy engine that fails blocks (fails closed)."""
+    from driftctl.assess.engine import AssessOptions, assess_plan
+
+    try:
+        report = assess_plan(
+            fix_plan,
+            AssessOptions(),
+            gate,
+            source=proposal.finding.address,
+            draft=proposal.draft,
+            verification=proposal.verification,
+        )
+    except DriftctlError as exc:
+        blocked = Decision(DecisionKind.BLOCK, (f"assessment failed, so nothing may apply: {exc.message}",))
+        return replace(proposal, decision=blocked)
+    return replace(proposal, assessment=report.assessment, decision=report.decision)
+
+
+def _one(
+    finding: Finding, ctx: VerifyContext, options: ProposeOptions, scratch: Path, kept: list[dict[str, Any]]
+) -> Proposal:
     rules = RulesDrafter()
     strategy = options.strategy or preferred_strategy(finding)
     notes: list[str] = []
@@ -118,7 +169,7 @@ def _one(finding: Finding, ctx: VerifyContext, options: ProposeOptions, scratch:
             if draft is None:
                 notes.append(f"LLM drafter not used: {problem}; the rules drafter took over")
                 break
-            check = verify(finding, draft, ctx, scratch / f"llm{attempt}")
+            check = verify(finding, draft, ctx, scratch / f"llm{attempt}", kept)
             if check.ok:
                 final = replace(draft, notes=tuple(notes), edits=formatted(draft.edits, check))
                 return Proposal(finding, final, replace(check, attempts=attempt))
@@ -128,7 +179,7 @@ def _one(finding: Finding, ctx: VerifyContext, options: ProposeOptions, scratch:
             notes.append("the LLM's drafts kept failing verification; the rules drafter took over")
     draft = rules.draft(finding, ctx.workspace, strategy)
     draft = replace(draft, notes=tuple(notes) + draft.notes)
-    check = verify(finding, draft, ctx, scratch / "rules")
+    check = verify(finding, draft, ctx, scratch / "rules", kept)
     return Proposal(finding, replace(draft, edits=formatted(draft.edits, check)), check)
 
 

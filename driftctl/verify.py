@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from driftctl.errors import DriftctlError
 from driftctl.models import Draft, FileEdit, Finding, FindingKind, Strategy, Verification
@@ -67,11 +68,18 @@ def workspace_root(workspace: Path) -> Path:
     return Path(os.path.commonpath([str(d) for d in dirs]))
 
 
-def planned_changes(tf: Terraform, plan_file: Path, source: str) -> tuple[dict[str, Planned], str]:
-    """What a saved plan does (non-no-op changes only), and the plan file's sha256."""
+def planned_changes(
+    tf: Terraform, plan_file: Path, source: str, keep: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Planned], str]:
+    """What a saved plan does (non-no-op changes only), and the plan file's sha256.
+
+    ``keep`` receives the plan JSON document, for the assessment of the same plan.
+    """
     shown = tf.run(("show", "-json", "-no-color", str(plan_file)))
     plan = parse_plan(shown.stdout, source=source)
     digest = hashlib.sha256(plan_file.read_bytes()).hexdigest()
+    if keep is not None:
+        keep.append(json.loads(shown.stdout))
     return planned_from(plan.changes), digest
 
 
@@ -79,11 +87,13 @@ def _listed(changes: Mapping[str, Planned]) -> tuple[tuple[str, tuple[str, ...]]
     return tuple(sorted((address, planned.actions) for address, planned in changes.items()))
 
 
-def verify_revert(finding: Finding, ctx: VerifyContext, scratch: Path) -> Verification:
+def verify_revert(
+    finding: Finding, ctx: VerifyContext, scratch: Path, keep: list[dict[str, Any]] | None = None
+) -> Verification:
     tf = ctx.terraform_at(ctx.workspace)
     plan_file = scratch / "revert.tfplan"
     tf.plan(out=plan_file, targets=[finding.address], var_files=ctx.var_files)
-    changes, digest = planned_changes(tf, plan_file, f"{finding.address}: targeted plan")
+    changes, digest = planned_changes(tf, plan_file, f"{finding.address}: targeted plan", keep)
     listed = _listed(changes)
     if finding.address not in changes:
         return Verification(False, f"the targeted plan would not change {finding.address}", listed, digest)
@@ -172,14 +182,23 @@ def verify_adopt(finding: Finding, draft: Draft, ctx: VerifyContext, scratch: Pa
     )
 
 
-def verify(finding: Finding, draft: Draft, ctx: VerifyContext, scratch: Path) -> Verification:
-    """Verify one draft; expected failures are a rejected Verification, never an exception."""
+def verify(
+    finding: Finding,
+    draft: Draft,
+    ctx: VerifyContext,
+    scratch: Path,
+    keep: list[dict[str, Any]] | None = None,
+) -> Verification:
+    """Verify one draft; expected failures are a rejected Verification, never an exception.
+
+    For a revert, ``keep`` receives the targeted plan's JSON (the plan an apply would use).
+    """
     if draft.needs_human is not None:
         return Verification(False, f"not verified: {draft.needs_human}")
     scratch.mkdir(parents=True, exist_ok=True)
     try:
         if draft.strategy is Strategy.REVERT:
-            return verify_revert(finding, ctx, scratch)
+            return verify_revert(finding, ctx, scratch, keep)
         return verify_adopt(finding, draft, ctx, scratch)
     except DriftctlError as exc:
         # Terraform's whole diagnostic: an LLM redraft needs the detail, not just the summary line.

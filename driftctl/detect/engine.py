@@ -41,6 +41,9 @@ class Target:
     backend_config: tuple[tuple[str, str], ...] = ()
     ignore_file: Path | None = None
     timeout: float = 600.0
+    mode: str = "detect"  # detect | propose | auto
+    confidence_threshold: float = 0.85
+    max_risk: float = 0.3
 
 
 @dataclass(frozen=True, slots=True)

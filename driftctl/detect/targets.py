@@ -26,6 +26,9 @@ def from_workspace(ws: WorkspaceConfig) -> Target:
         backend_config=tuple(sorted(ws.backend_config.items())),
         ignore_file=ws.ignore_file,
         timeout=ws.timeout,
+        mode=ws.mode,
+        confidence_threshold=ws.thresholds.confidence,
+        max_risk=ws.thresholds.max_risk,
     )
 
 

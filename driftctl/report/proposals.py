@@ -41,6 +41,21 @@ def proposal_document(p: Proposal) -> dict[str, Any]:
             "attempts": v.attempts,
         },
         "audit": dict(d.audit),
+        "assessment": None
+        if p.assessment is None
+        else {
+            "risk": p.assessment.risk,
+            "confidence": p.assessment.confidence,
+            "denies": list(p.assessment.denies),
+            "warnings": list(p.assessment.warnings),
+            "reasons": [
+                {"source": r.source, "message": r.message, "risk": r.risk, "confidence": r.confidence}
+                for r in p.assessment.reasons
+            ],
+        },
+        "decision": None
+        if p.decision is None
+        else {"kind": p.decision.kind.value, "reasons": list(p.decision.reasons)},
     }
 
 
@@ -92,6 +107,15 @@ def _console(report: ProposeReport, color: bool) -> str:
                     lines.append(f"  plan       {'/'.join(actions)} {plain(address)}")
             elif v.changes:
                 lines.append(f"  plan       {len(v.changes)} other planned change(s), unaltered by the edit")
+        if p.assessment is not None:
+            a = p.assessment
+            lines.append(f"  risk       {a.risk:.2f}   confidence {a.confidence:.2f}")
+            for deny in a.denies:
+                lines.append(f"  deny       {plain(deny)}")
+            for warning in a.warnings:
+                lines.append(f"  warn       {plain(warning)}")
+        if p.decision is not None:
+            lines.append(f"  decision   {p.decision.kind.value}: {plain('; '.join(p.decision.reasons))}")
         for note in d.notes:
             lines.append(f"  note       {plain(note)}")
         for edit in d.edits:

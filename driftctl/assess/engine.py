@@ -1,0 +1,79 @@
+"""One scoring engine for `driftctl assess` and the reconcile path: plan JSON → Assessment (I/O: policies).
+
+Blast radius (Python), checkov (new and repaired failures) and Rego policies are evaluated on the fix's
+saved plan JSON, then scored and decided. Any policy engine that cannot give an answer fails closed:
+the error propagates and nothing is applied.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from driftctl.assess.blast import BlastRadius, blast_radius, load_weights
+from driftctl.assess.decide import Gate, decide
+from driftctl.assess.score import score
+from driftctl.errors import PlanFormatError
+from driftctl.models import Assessment, Decision, Draft, Verification
+
+
+@dataclass(frozen=True, slots=True)
+class AssessOptions:
+    policy_dirs: tuple[Path, ...] = ()  # extra Rego dirs, added to the shipped ones
+    shipped_policies: bool = True
+    checkov: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AssessReport:
+    source: str
+    blast: BlastRadius
+    assessment: Assessment
+    decision: Decision
+    policies: tuple[str, ...]
+    checkov_scanned: bool
+
+
+def load_plan_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise PlanFormatError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise PlanFormatError(f"{path}: not plan JSON: {exc}") from None
+    if not isinstance(data, dict) or not str(data.get("format_version", "")).startswith("1."):
+        raise PlanFormatError(f"{path}: not a `terraform show -json` plan (format_version 1.x expected)")
+    return data
+
+
+def assess_plan(
+    plan: Mapping[str, Any],
+    options: AssessOptions,
+    gate: Gate,
+    *,
+    source: str,
+    draft: Draft | None = None,
+    verification: Verification | None = None,
+) -> AssessReport:
+    from driftctl.assess.rego import SHIPPED_POLICIES, RegoEngine
+
+    dirs: Sequence[Path] = ((SHIPPED_POLICIES,) if options.shipped_policies else ()) + options.policy_dirs
+    rego = RegoEngine(dirs).evaluate(plan)
+    checkov = None
+    if options.checkov:
+        from driftctl.assess.checkov_scan import scan_fix
+
+        checkov = scan_fix(plan)
+    blast = blast_radius(plan, load_weights())
+    assessment = score(blast=blast, rego=rego, checkov=checkov, draft=draft, verification=verification)
+    return AssessReport(
+        source=source,
+        blast=blast,
+        assessment=assessment,
+        decision=decide(assessment, gate),
+        policies=tuple(rego.policies),
+        checkov_scanned=checkov is not None,
+    )
