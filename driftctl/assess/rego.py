@@ -107,8 +107,7 @@ class RegoEngine:
 
     def evaluate(self, plan: Mapping[str, Any]) -> RegoResult:
         """Evaluates ``data.driftctl.decision`` on the plan JSON (``terraform show -json``)."""
-        if not isinstance(plan, Mapping) or not ("resource_changes" in plan or "format_version" in plan):
-            raise PolicyError("the policy input is not a Terraform plan JSON (no resource_changes)")
+        _check_plan(plan)
         try:
             text = json.dumps(plan, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -121,11 +120,34 @@ class RegoEngine:
         return RegoResult(deny=deny, warn=warn, score=score, policies=self.policies)
 
 
+def _check_plan(plan: Any) -> None:
+    """The policies read input they do not understand as "no changes": refuse it instead."""
+    problem = ""
+    if not isinstance(plan, Mapping):
+        problem = f"it is a {type(plan).__name__}"
+    elif "resource_changes" not in plan:
+        problem = "" if "format_version" in plan else "it has neither format_version nor resource_changes"
+    elif not isinstance(plan["resource_changes"], list):
+        problem = "resource_changes is not a list"
+    else:
+        for index, rc in enumerate(plan["resource_changes"]):
+            change = rc.get("change") if isinstance(rc, Mapping) else None
+            if not isinstance(change, Mapping) or not isinstance(change.get("actions"), list):
+                problem = f"resource_changes[{index}] has no change.actions list"
+                break
+            if not isinstance(rc.get("address"), str) or not isinstance(rc.get("type"), str):
+                problem = f"resource_changes[{index}] has no address or type"
+                break
+    if problem:
+        raise PolicyError(f"the policy input is not a Terraform plan JSON: {problem}")
+
+
 def run_policy_tests(policy_dirs: Sequence[Path]) -> list[PolicyTestResult]:
     """Runs every ``test_*`` rule of the ``*_test.rego`` files; a test passes only if it is ``true``.
 
-    regopy recompiles everything for each query (~0.5 s here), so each test package is queried once
-    and only the tests that did not come back ``true`` are queried again, one by one, for a reason.
+    regopy recompiles everything for each query (~0.5 s here), so the tests of a package run in one
+    query; an error in one test aborts that query, so a failing query is split in halves until the
+    test with the error is alone and named.
     """
     modules, documents = _load_dirs(policy_dirs)
     data = _merge_data(documents)
@@ -139,26 +161,27 @@ def run_policy_tests(policy_dirs: Sequence[Path]) -> list[PolicyTestResult]:
     with _LOCK:
         interpreter = _interpreter(modules, data)
         for package, cases in tests.items():
-            try:
-                values = _query(interpreter, f"data.{package}")
-            except PolicyError:
-                values = {}  # one failing test aborts the package query: ask each test alone
-            for name, rule in cases:
-                if isinstance(values, dict) and values.get(rule) is True:
-                    results.append(PolicyTestResult(name, True, "ok"))
-                else:
-                    results.append(_run_one(interpreter, name, f"data.{package}.{rule}"))
+            results += _run_tests(interpreter, package, cases)
     return results
 
 
-def _run_one(interpreter: Any, name: str, query: str) -> PolicyTestResult:
+def _run_tests(interpreter: Any, package: str, cases: Sequence[tuple[str, str]]) -> list[PolicyTestResult]:
+    # The names of the tests that are true; an undefined (or false) test adds nothing.
+    query = " | ".join(f'{{"{rule}" | data.{package}.{rule} == true}}' for _, rule in cases)
+    label = f"data.{package}.{cases[0][1]}" if len(cases) == 1 else f"the tests of data.{package}"
     try:
-        value = _query(interpreter, query)
+        passed = _query(interpreter, query, label=label)
     except PolicyError as exc:
-        return PolicyTestResult(name, False, exc.message)
-    if value is True:
-        return PolicyTestResult(name, True, "ok")
-    return PolicyTestResult(name, False, f"{query} is {json.dumps(value)[:200]}, not true")
+        if len(cases) == 1:
+            return [PolicyTestResult(cases[0][0], False, exc.message)]
+        half = len(cases) // 2
+        return _run_tests(interpreter, package, cases[:half]) + _run_tests(interpreter, package, cases[half:])
+    return [
+        PolicyTestResult(name, True, "ok")
+        if rule in passed
+        else PolicyTestResult(name, False, f"data.{package}.{rule} is undefined or not true")
+        for name, rule in cases
+    ]
 
 
 # --- loading ----------------------------------------------------------------------------------------
@@ -330,27 +353,35 @@ def _set_input(interpreter: Any, text: str) -> None:
         raise PolicyError(f"regopy rejected the plan JSON: {_error_messages(str(exc))}") from None
 
 
-def _query(interpreter: Any, query: str) -> Any:
-    """The single value of ``query``; PolicyError when it errors or is undefined."""
+def _query(interpreter: Any, query: str, *, label: str = "") -> Any:
+    """The single value of ``query``; PolicyError, naming ``label`` or the query, when there is none."""
+    label = label or query
     try:
         output = interpreter.query(query)
-    except (regopy.RegoError, ValueError):
-        # regopy returned no text: it gives no message for these, so say what usually causes it.
-        detail = rego_get_error(interpreter._impl) or "regopy returned no result and no message"
+    except regopy.RegoError as exc:
+        detail = str(exc)
+    except ValueError as exc:  # regopy's Output could not read regopy's own answer as JSON
+        empty = str(exc).startswith("Expecting value: line 1 column 1 ")
+        detail = rego_get_error(interpreter._impl) or (
+            "regopy returned no result and no message" if empty else f"regopy's answer is not JSON ({exc})"
+        )
+    else:
+        detail = ""
+    if detail:
         raise PolicyError(
-            f"evaluating {query} failed: {_error_messages(detail)}",
+            f"evaluating {label} failed: {_error_messages(detail)}",
             hint="often an undefined function, recursion between rules, or a conflict regopy cannot report",
         ) from None
     if not output.ok():
-        raise PolicyError(f"evaluating {query} failed: {_output_error(interpreter, output)}")
+        raise PolicyError(f"evaluating {label} failed: {_output_error(interpreter, output)}")
     results = [r for r in output.results if r.expressions]
     if not results:
         raise PolicyError(
-            f"{query} is undefined",
+            f"{label} is undefined",
             hint="no policy defines it, or a rule it needs is undefined (regopy reads `false` so too)",
         )
     if len(results) > 1 or len(results[0].expressions) != 1:
-        raise PolicyError(f"{query} has more than one value")
+        raise PolicyError(f"{label} has more than one value")
     return results[0].expressions[0]
 
 

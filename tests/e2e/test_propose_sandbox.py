@@ -60,10 +60,13 @@ def test_rules_drafter_adopts_a_tag_and_reverts_an_open_port(drifted: Sandbox) -
     assert drifted.terraform().plan().changes
 
 
-def test_forcing_adopt_on_a_security_group_adds_the_rule_to_the_code(drifted: Sandbox) -> None:
+def test_forcing_adopt_on_a_security_group_is_verified_but_blocked_by_policy(drifted: Sandbox) -> None:
     code, report = propose(drifted, "--address", SG, "--strategy", "adopt")
     (proposal,) = report["proposals"]  # type: ignore[misc]
-    assert (proposal["strategy"], proposal["accepted"], code) == ("adopt", True, 0)
+    assert (proposal["strategy"], proposal["accepted"], code) == ("adopt", True, 2)
+    # The edit works (verified), but writing port 22 open to the world into the code is denied.
+    assert proposal["decision"]["kind"] == "block"
+    assert any("sg-admin-port-open" in d for d in proposal["assessment"]["denies"])
     (edit,) = proposal["edits"]
     assert edit["path"] == "modules/network/main.tf"
     assert "+  ingress {" in edit["diff"] and '"0.0.0.0/0"' in edit["diff"]
