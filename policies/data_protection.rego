@@ -10,14 +10,14 @@ sse_algorithms("aws_s3_bucket_server_side_encryption_configuration", state) := r
 
 # The inline block of aws_s3_bucket (AWS provider < 4).
 sse_algorithms("aws_s3_bucket", state) := {algorithm |
-	some configuration in object.get(state, "server_side_encryption_configuration", [])
+	some configuration in list_at(state, "server_side_encryption_configuration")
 	some algorithm in rule_algorithms(configuration)
 }
 
 # The non-empty sse_algorithm values of a block holding `rule` blocks.
 rule_algorithms(block) := {algorithm |
-	some rule in object.get(block, "rule", [])
-	some default_ in object.get(rule, "apply_server_side_encryption_by_default", [])
+	some rule in list_at(block, "rule")
+	some default_ in list_at(rule, "apply_server_side_encryption_by_default")
 	algorithm := default_.sse_algorithm
 	is_string(algorithm)
 	algorithm != ""
@@ -42,12 +42,12 @@ deny contains msg if {
 # --- versioning ------------------------------------------------------------------------------------
 
 versioning_on("aws_s3_bucket_versioning", state) if {
-	some configuration in state.versioning_configuration
+	some configuration in list_at(state, "versioning_configuration")
 	configuration.status == "Enabled"
 }
 
 versioning_on("aws_s3_bucket", state) if {
-	some configuration in state.versioning
+	some configuration in list_at(state, "versioning")
 	configuration.enabled == true
 }
 

@@ -6,10 +6,8 @@ import rego.v1
 
 world_cidrs := {"0.0.0.0/0", "::/0"}
 
-# Ports that must never be open to the world. Override with `data.driftctl.admin_ports` (a list).
-default admin_port_list := [22, 3389]
-
-admin_port_list := data.driftctl.admin_ports
+# Ports that must never be open to the world: SSH, RDP, and any listed in `data.driftctl.admin_ports`.
+admin_port_list := {22, 3389} | {port | some port in data.driftctl.admin_ports}
 
 security_group_types := {
 	"aws_default_security_group",
@@ -18,25 +16,27 @@ security_group_types := {
 	"aws_vpc_security_group_ingress_rule",
 }
 
-# Ingress rules of one side of a change, in one shape: {protocol, from, to, cidrs}.
-ingress_rules(type, state) := [rule |
-	some r in object.get(state, "ingress", [])
-	rule := {
-		"protocol": r.protocol,
-		"from": r.from_port,
-		"to": r.to_port,
-		"cidrs": array.concat(cidr_list(r, "cidr_blocks"), cidr_list(r, "ipv6_cidr_blocks")),
-	}
-] if {
+# Ingress rules of one side of a change, in one shape: {protocol, from, to, cidrs}. A missing field
+# is null rather than dropping the rule: protocol -1 needs no ports.
+ingress_rules(type, state) := rules if {
 	type in {"aws_security_group", "aws_default_security_group"}
+	rules := [rule |
+		some r in list_at(state, "ingress")
+		rule := {
+			"protocol": object.get(r, "protocol", null),
+			"from": object.get(r, "from_port", null),
+			"to": object.get(r, "to_port", null),
+			"cidrs": array.concat(cidr_list(r, "cidr_blocks"), cidr_list(r, "ipv6_cidr_blocks")),
+		}
+	]
 }
 
 ingress_rules("aws_security_group_rule", state) := [rule] if {
 	state.type == "ingress"
 	rule := {
-		"protocol": state.protocol,
-		"from": state.from_port,
-		"to": state.to_port,
+		"protocol": object.get(state, "protocol", null),
+		"from": object.get(state, "from_port", null),
+		"to": object.get(state, "to_port", null),
 		"cidrs": array.concat(cidr_list(state, "cidr_blocks"), cidr_list(state, "ipv6_cidr_blocks")),
 	}
 }
@@ -50,9 +50,7 @@ ingress_rules("aws_vpc_security_group_ingress_rule", state) := [rule] if {
 	}
 }
 
-# object.get, not obj[key]: regopy 1.5 mis-binds a function argument used as an index inside a
-# comprehension (it iterates every key instead).
-cidr_list(obj, key) := [c | some c in object.get(obj, key, []); is_string(c)]
+cidr_list(obj, key) := [c | some c in list_at(obj, key); is_string(c)]
 
 all_protocols := {"-1", "all"}
 

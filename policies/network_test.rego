@@ -101,15 +101,32 @@ test_vpc_ingress_rule_all_protocols_is_denied if {
 	count(d.deny) == 2
 }
 
-test_admin_ports_come_from_data if {
-	changes := [rc_update("aws_security_group", sg([]), sg([ingress("tcp", 5432, 5432, ["0.0.0.0/0"]), world_ssh]))]
+test_admin_ports_from_data_add_to_ssh_and_rdp if {
+	postgres := ingress("tcp", 5432, 5432, ["0.0.0.0/0"])
+	changes := [rc_update("aws_security_group", sg([]), sg([postgres, world_ssh]))]
 	d := data.driftctl.decision with input.resource_changes as changes with data.driftctl.admin_ports as [5432]
-	d.deny == ["[sg-admin-port-open] aws_security_group.this: newly allows port 5432 from 0.0.0.0/0"]
-	d.warn == ["[sg-world-open] aws_security_group.this: newly allows tcp ports 22-22 from 0.0.0.0/0"]
+	d.deny == [
+		"[sg-admin-port-open] aws_security_group.this: newly allows port 22 from 0.0.0.0/0",
+		"[sg-admin-port-open] aws_security_group.this: newly allows port 5432 from 0.0.0.0/0",
+	]
+	d.warn == []
+}
+
+test_postgres_to_the_world_only_warns_by_default if {
+	d := decision_for([rc_update("aws_security_group", sg([]), sg([ingress("tcp", 5432, 5432, ["0.0.0.0/0"])]))])
+	d.deny == []
+	d.warn == ["[sg-world-open] aws_security_group.this: newly allows tcp ports 5432-5432 from 0.0.0.0/0"]
 }
 
 test_deleting_a_security_group_is_not_an_exposure if {
 	d := decision_for([rc_delete("aws_security_group", sg([world_ssh]))])
 	d.deny == []
 	d.warn == ["[delete] aws_security_group.this: delete of aws_security_group"]
+}
+
+test_an_all_protocols_rule_without_ports_is_denied if {
+	rule := {"protocol": "-1", "cidr_blocks": ["0.0.0.0/0"]}
+	d := decision_for([rc_update("aws_security_group", sg([]), sg([rule]))])
+	count(d.deny) == 2
+	only(d.deny, "sg-admin-port-open")
 }

@@ -2,14 +2,14 @@ package driftctl_test
 
 import rego.v1
 
-weights := {
+custom_weights := {
 	"default": {"create": 1, "update": 2, "replace": 5, "delete": 7},
 	"aws_sqs_queue": {"update": 3, "delete": 20},
 }
 
-# `w := weights` first: regopy 1.5 reads `with ... as <rule>` as undefined; a local works.
+# `w := custom_weights` first: regopy 1.5 reads `with ... as <rule>` as undefined; a local works.
 score_of(changes) := s if {
-	w := weights
+	w := custom_weights
 	s := data.driftctl.score with input.resource_changes as changes with data.driftctl.weights as w
 }
 

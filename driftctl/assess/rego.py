@@ -20,6 +20,7 @@ regopy 1.5 quirks this module works around (measured; see docs/policies.md):
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -246,7 +247,7 @@ def _merge_data(documents: Sequence[_Data], *, overrides: Sequence[_Data] = ()) 
                     hint="give the value in one file, or pass the other with data_files to override",
                 )
             else:
-                into[key] = json.loads(json.dumps(item)) if isinstance(item, dict) else item
+                into[key] = copy.deepcopy(item)
                 owners[here] = source
 
     for document in documents:
@@ -305,7 +306,11 @@ def _check_v1(module: _Module) -> None:
         if char == "{" and depth == 0:
             before = code[:index].rstrip()
             word = re.search(r"\w+\Z", before)
-            if word.group() not in {"if", "contains"} if word else before.endswith(("]", ")", '"', "`")):
+            # After a head (a name, `]`, `)`, a value), not after `if`, `contains`, `:=` or `=`.
+            ends_a_head = (
+                word.group() not in {"if", "contains"} if word else before.endswith(("]", ")", '"', "`"))
+            )
+            if ends_a_head:
                 raise PolicyError(
                     f"{module.path}:{_line(code, index)}: rule body without `if` (Rego v0 syntax)",
                     hint="write Rego v1: `deny contains msg if { ... }`, `allow if { ... }`",
