@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 from bench.gen_plan import generate  # noqa: E402
 from driftctl.assess.blast import blast_radius, load_weights  # noqa: E402
 from driftctl.assess.decide import Gate, decide  # noqa: E402
-from driftctl.assess.engine import policy_input  # noqa: E402
-from driftctl.assess.rego import SHIPPED_POLICIES, RegoEngine  # noqa: E402
+from driftctl.assess.engine import policy_input, rego_engine  # noqa: E402
+from driftctl.assess.rego import SHIPPED_POLICIES  # noqa: E402
 from driftctl.assess.score import score  # noqa: E402
 
 
@@ -40,7 +40,7 @@ def median_ms(repeat: int, fn: Callable[[], Any]) -> float:
 
 
 def in_process(plan: dict[str, Any]) -> None:
-    rego = RegoEngine([SHIPPED_POLICIES]).evaluate(policy_input(plan))
+    rego = rego_engine((SHIPPED_POLICIES,)).evaluate(policy_input(plan))
     blast = blast_radius(plan, load_weights())
     decide(score(blast=blast, rego=rego), Gate(mode="auto"))
 

@@ -7,17 +7,21 @@ the error propagates and nothing is applied.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftctl.assess.blast import BlastRadius, blast_radius, load_weights
 from driftctl.assess.decide import Gate, decide
 from driftctl.assess.score import score
 from driftctl.errors import PlanFormatError
 from driftctl.models import Assessment, Decision, Draft, Verification
+
+if TYPE_CHECKING:
+    from driftctl.assess.rego import RegoEngine
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,28 @@ def load_plan_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _stamp(dirs: Sequence[Path]) -> tuple[tuple[str, int], ...]:
+    return tuple(
+        (str(f), f.stat().st_mtime_ns)
+        for d in dirs
+        if d.is_dir()
+        for f in sorted(d.iterdir())
+        if f.suffix in (".rego", ".json")
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_engine(dirs: tuple[Path, ...], stamp: tuple[tuple[str, int], ...]) -> RegoEngine:
+    from driftctl.assess.rego import RegoEngine
+
+    return RegoEngine(dirs)
+
+
+def rego_engine(dirs: tuple[Path, ...]) -> RegoEngine:
+    """A Rego engine for ``dirs``, reused while no policy file changes (loading costs ~80 ms)."""
+    return _cached_engine(dirs, _stamp(dirs))
+
+
 def policy_input(plan: Mapping[str, Any]) -> dict[str, Any]:
     """The plan as policies see it: only the changes that do something.
 
@@ -75,10 +101,10 @@ def assess_plan(
     draft: Draft | None = None,
     verification: Verification | None = None,
 ) -> AssessReport:
-    from driftctl.assess.rego import SHIPPED_POLICIES, RegoEngine
+    from driftctl.assess.rego import SHIPPED_POLICIES
 
-    dirs: Sequence[Path] = ((SHIPPED_POLICIES,) if options.shipped_policies else ()) + options.policy_dirs
-    rego = RegoEngine(dirs).evaluate(policy_input(plan))
+    dirs = ((SHIPPED_POLICIES,) if options.shipped_policies else ()) + options.policy_dirs
+    rego = rego_engine(dirs).evaluate(policy_input(plan))
     checkov = None
     if options.checkov:
         from driftctl.assess.checkov_scan import scan_fix
