@@ -223,10 +223,3 @@ def _llm_draft(
     return Draft(
         finding.address, Strategy.ADOPT, "llm", (edit,), reply.rationale, reply.confidence, audit=reply.audit
     ), ""
-
-
-def verified_only(report: ProposeReport) -> tuple[Proposal, ...]:
-    return tuple(p for p in report.proposals if p.accepted)
-
-
-__all__ = ["ProposeOptions", "ProposeReport", "Verification", "propose_workspace", "verified_only"]
