@@ -206,14 +206,7 @@ def detect(
     help="llm: an OpenAI-compatible endpoint ($DRIFTCTL_LLM_BASE_URL, $DRIFTCTL_LLM_MODEL, key in "
     "$DRIFTCTL_LLM_API_KEY_ENV or $OPENAI_API_KEY); the rules drafter takes over when it fails.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["console", "json"]),
-    default="console",
-    show_default=True,
-    help="Report format.",
-)
+@output_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handles_errors
 def propose(
@@ -317,14 +310,7 @@ def propose(
     "--threshold", type=click.FloatRange(0, 1), default=0.85, show_default=True, help="Confidence needed."
 )
 @click.option("--max-risk", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Risk allowed.")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["console", "json"]),
-    default="console",
-    show_default=True,
-    help="Report format.",
-)
+@output_option
 @handles_errors
 def assess(
     plan_file: Path,

@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftctl.assess.decide import Gate
-from driftctl.detect.engine import Target
+from driftctl.detect.engine import Target, terraform_for, workspace_plan
 from driftctl.detect.findings import detect_plan
 from driftctl.detect.severity import SeverityRules, classify
 from driftctl.draft.rules import RulesDrafter, preferred_strategy
 from driftctl.errors import DriftctlError
 from driftctl.models import Decision, DecisionKind, Draft, FileEdit, Finding, Proposal, Strategy, Verification
-from driftctl.terraform import SubprocessRunner, Terraform, resolve_binary
-from driftctl.terraform.plan import parse_plan
 from driftctl.verify import VerifyContext, planned_from, verify, workspace_root
 
 if TYPE_CHECKING:
@@ -50,16 +48,6 @@ class ProposeReport:
     duration_s: float = 0.0
 
 
-def _terraform_for(target: Target) -> Callable[[Path], Terraform]:
-    binary = resolve_binary(target.terraform)
-
-    def at(directory: Path) -> Terraform:
-        runner = SubprocessRunner(binary, default_timeout=target.timeout, base_env=dict(target.env))
-        return Terraform(runner, directory, timeout=target.timeout)
-
-    return at
-
-
 def propose_workspace(
     target: Target, severity: SeverityRules, options: ProposeOptions, progress: Progress
 ) -> ProposeReport:
@@ -80,18 +68,11 @@ def _propose(
     target: Target, severity: SeverityRules, options: ProposeOptions, progress: Progress
 ) -> list[Proposal]:
     assert target.path is not None
-    terraform_at = _terraform_for(target)
-    tf = terraform_at(target.path)
-    if not (target.path / ".terraform").is_dir():
-        progress(f"{target.name}: terraform init")
-        tf.init(backend_config=dict(target.backend_config))
+    terraform_at = terraform_for(target)
     with tempfile.TemporaryDirectory(prefix="driftctl-propose-") as tmp:
         scratch = Path(tmp)
-        progress(f"{target.name}: terraform plan (detect)")
-        tf.plan(out=scratch / "detect.tfplan", var_files=target.var_files)
-        shown = tf.run(("show", "-json", "-no-color", str(scratch / "detect.tfplan")))
-        plan = parse_plan(shown.stdout, source=f"{target.name}: terraform show -json")
-        detect_doc = json.loads(shown.stdout)
+        plan, shown = workspace_plan(target, terraform_at(target.path), scratch, progress)
+        detect_doc = json.loads(shown)
         findings, _pending = detect_plan(plan)
         findings = [classify(f, severity) for f in findings]
         if options.address is not None:

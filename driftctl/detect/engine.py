@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from driftctl import __version__
 from driftctl.detect.findings import detect_plan
@@ -24,6 +25,9 @@ from driftctl.detect.severity import SeverityRules, classify
 from driftctl.errors import DriftctlError
 from driftctl.models import DetectReport, Finding, PendingChange, WorkspaceReport
 from driftctl.terraform.plan import Plan, parse_plan
+
+if TYPE_CHECKING:
+    from driftctl.terraform import Terraform
 
 Progress = Callable[[str], None]
 
@@ -94,27 +98,41 @@ def detect_plan_file(target: Target, policy: Policy) -> WorkspaceReport:
     return _report(target, policy, read_plan_file(target.plan_file), str(target.plan_file), started)
 
 
-def detect_workspace(target: Target, policy: Policy, progress: Progress) -> WorkspaceReport:
-    """Detection on a working directory with real Terraform."""
+def terraform_for(target: Target) -> Callable[[Path], Terraform]:
+    """A factory of Terraform facades for this target's binary, env and timeout, at any directory."""
     from driftctl.terraform import SubprocessRunner, Terraform, resolve_binary
 
+    binary = resolve_binary(target.terraform)
+
+    def at(directory: Path) -> Terraform:
+        runner = SubprocessRunner(binary, default_timeout=target.timeout, base_env=dict(target.env))
+        return Terraform(runner, directory, timeout=target.timeout)
+
+    return at
+
+
+def workspace_plan(target: Target, tf: Terraform, scratch: Path, progress: Progress) -> tuple[Plan, str]:
+    """``init`` if the workspace never was, then a saved plan and its ``show -json`` (parsed and raw)."""
     assert target.path is not None
-    started = time.perf_counter()
     if not target.path.is_dir():
         raise DriftctlError(f"workspace {target.name}: {target.path} is not a directory")
-    binary = resolve_binary(target.terraform)
-    runner = SubprocessRunner(binary, default_timeout=target.timeout, base_env=dict(target.env))
-    tf = Terraform(runner, target.path, timeout=target.timeout)
     if not (target.path / ".terraform").is_dir():
         progress(f"{target.name}: terraform init")
         tf.init(backend_config=dict(target.backend_config))
-
     progress(f"{target.name}: terraform plan")
+    plan_file = scratch / "detect.tfplan"
+    tf.plan(out=plan_file, var_files=target.var_files)
+    shown = tf.run(("show", "-json", "-no-color", str(plan_file)))
+    return parse_plan(shown.stdout, source=f"{target.name}: terraform show -json"), shown.stdout
+
+
+def detect_workspace(target: Target, policy: Policy, progress: Progress) -> WorkspaceReport:
+    """Detection on a working directory with real Terraform."""
+    assert target.path is not None
+    started = time.perf_counter()
+    tf = terraform_for(target)(target.path)
     with tempfile.TemporaryDirectory(prefix="driftctl-detect-") as tmp:
-        plan_file = Path(tmp) / "detect.tfplan"
-        tf.plan(out=plan_file, var_files=target.var_files)
-        shown = tf.run(("show", "-json", "-no-color", str(plan_file)))
-    plan = parse_plan(shown.stdout, source=f"{target.name}: terraform show -json")
+        plan, _ = workspace_plan(target, tf, Path(tmp), progress)
     return _report(target, policy, plan, str(target.path), started)
 
 
