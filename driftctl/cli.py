@@ -76,7 +76,8 @@ def main() -> None:
     verified fix for each finding and applies only the fixes that are small, safe and well
     understood. Everything else becomes a proposal for a human.
 
-    Exit codes: 0 clean, 1 error, 2 drift found (like `terraform plan -detailed-exitcode`).
+    Exit codes: 0 clean, 1 error, 2 drift found (like `terraform plan -detailed-exitcode`);
+    `reconcile` adds 3 (every finding healed) and 4 (a workspace skipped: locked).
 
     Start with `driftctl doctor`, then `driftctl sandbox up` for a local cloud to try it on.
     """
@@ -345,6 +346,233 @@ def assess(
     sys.exit(2 if report.decision.kind.value == "block" else 0)
 
 
+# -- reconcile ------------------------------------------------------------------------------------
+def _runtime(config_path: Path | None, quiet: bool, **options: Any) -> tuple[Any, Any]:
+    """The store, data directory and options every reconcile-side command shares, and the config path."""
+    from driftctl.audit.store import Store, default_database_path
+    from driftctl.config import find_config
+    from driftctl.detect.engine import Policy
+    from driftctl.detect.severity import load_severity_rules
+    from driftctl.reconcile.pipeline import ReconcileOptions, Runtime
+
+    path = config_path or find_config()
+    db = default_database_path(path)
+    store = Store.open(db)
+    rt = Runtime(
+        store=store,
+        data_dir=db.parent,
+        policy=Policy(load_severity_rules(None)),
+        options=ReconcileOptions(**options),
+        progress=(lambda _m: None) if quiet else _progress,
+        shared_lock=not store.url.startswith("sqlite"),
+    )
+    return rt, path
+
+
+def _one_target(workspace: str, config_path: Path | None) -> Any:
+    from driftctl.detect.targets import resolve_targets
+
+    targets, _ = resolve_targets((workspace,), config_path, ())
+    return targets[0]
+
+
+@main.command()
+@click.argument("workspaces", nargs=-1)
+@config_option
+@click.option(
+    "--mode",
+    type=click.Choice(["detect", "propose", "auto"]),
+    default=None,
+    help="Override each workspace's configured mode. auto applies only fixes that verify, pass every "
+    "policy, reach the confidence threshold and stay under the risk limit.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Decide everything, apply and save nothing (the audit is still written)."
+)
+@click.option("--no-checkov", is_flag=True, help="Skip checkov (Rego policies and blast radius still run).")
+@output_option
+@click.option("--color/--no-color", default=None, help="Colour console output (default: when a terminal).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+@handles_errors
+def reconcile(
+    workspaces: tuple[str, ...],
+    config_path: Path | None,
+    mode: str | None,
+    dry_run: bool,
+    no_checkov: bool,
+    output: str,
+    color: bool | None,
+    quiet: bool,
+) -> None:
+    """Heal drift: detect → draft → verify → assess → decide → act → confirm, per workspace.
+
+    \b
+    detect   report drift only
+    propose  draft, verify and score a fix per finding; save each as a proposal
+    auto     as propose, and apply the fixes decided auto_apply: a verified revert whose
+             exact saved plan was scored (sha256 pinned in the audit trail), re-planned if the
+             state or code moved since, then confirmed by a fresh plan
+    Adopt fixes (code edits) are never applied on their own: they become a git branch, or a
+    patch file outside a repository, plus a proposal. Every step is written to the audit trail
+    (`driftctl audit list`). A workspace another reconciler holds is skipped; N failed heals
+    open its breaker (`driftctl breaker`), and automatic applies are rate-limited per hour.
+
+    Exit codes: 0 no drift, 3 every finding healed, 2 drift remains (see `driftctl proposals`),
+    4 a workspace was skipped (locked), 1 error.
+    """
+    from driftctl.assess.engine import AssessOptions
+    from driftctl.detect.targets import resolve_targets
+    from driftctl.reconcile.pipeline import reconcile as run_reconcile
+    from driftctl.report.reconcile import render_reconcile
+
+    rt, path = _runtime(
+        config_path, quiet, mode=mode, dry_run=dry_run, assess=AssessOptions(checkov=not no_checkov)
+    )
+    targets, _ = resolve_targets(workspaces, path, ())
+    report = run_reconcile(targets, rt)
+    use_color = color if color is not None else sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    click.echo(render_reconcile(report, output, color=use_color and output == "console"), nl=False)
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@config_option
+@click.option("--status", default=None, help="Only this status (pending, approved, applied, …).")
+@click.option("--workspace", default=None, help="Only this workspace.")
+@click.option("--all", "show_all", is_flag=True, help="Include rejected, applied and superseded ones.")
+@output_option
+@handles_errors
+def proposals(
+    config_path: Path | None, status: str | None, workspace: str | None, show_all: bool, output: str
+) -> None:
+    """List saved proposals: what reconcile would not apply on its own, and why."""
+    rt, _ = _runtime(config_path, True)
+    rows = rt.store.proposals(status=status, workspace=workspace)
+    if status is None and not show_all:
+        rows = [r for r in rows if r.status in ("pending", "approved", "needs_human", "blocked")]
+    if output == "json":
+        _emit_json([r.model_dump() for r in rows])
+        return
+    if not rows:
+        click.echo("no proposals" + ("" if show_all or status else " waiting (--all shows closed ones)"))
+        return
+    for r in rows:
+        scored = r.risk is not None and r.confidence is not None
+        risk = f"risk {r.risk:.2f} conf {r.confidence:.2f}" if scored else ""
+        click.echo(f"{r.id}  {r.status:<12} {r.workspace:<12} {r.summary}  {risk}")
+        click.echo(f"    {r.rationale}")
+        where = (
+            (r.branch and f"branch {r.branch}")
+            or (r.patch_path and f"patch {r.patch_path}")
+            or (r.plan_path and f"plan {r.plan_path}")
+        )
+        if where:
+            click.echo(f"    → {where}")
+
+
+@main.command()
+@click.argument("proposal_id")
+@config_option
+@click.option("--by", default=None, help="Who approves (default: the current user).")
+@handles_errors
+def approve(proposal_id: str, config_path: Path | None, by: str | None) -> None:
+    """Approve a pending proposal; `driftctl apply ID` then applies it (after re-checking it)."""
+    from driftctl.reconcile.approvals import approve as do_approve
+
+    rt, _ = _runtime(config_path, True)
+    row = do_approve(rt, proposal_id, by)
+    click.echo(f"approved {row.id} ({row.summary}); apply it with `driftctl apply {row.id}`")
+
+
+@main.command()
+@click.argument("proposal_id")
+@config_option
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@click.option("--by", default=None, help="Who rejects (default: the current user).")
+@handles_errors
+def reject(proposal_id: str, config_path: Path | None, reason: str, by: str | None) -> None:
+    """Reject a proposal; it stays in the audit trail with the reason."""
+    from driftctl.reconcile.approvals import reject as do_reject
+
+    rt, _ = _runtime(config_path, True)
+    row = do_reject(rt, proposal_id, reason, by)
+    click.echo(f"rejected {row.id} ({row.summary})")
+
+
+@main.command("apply")
+@click.argument("proposal_id")
+@config_option
+@click.option("--no-checkov", is_flag=True, help="Skip checkov if the plan must be re-scored.")
+@output_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+@handles_errors
+def apply_cmd(
+    proposal_id: str, config_path: Path | None, no_checkov: bool, output: str, quiet: bool
+) -> None:
+    """Apply an approved proposal, after re-checking that its plan is still fresh.
+
+    \b
+    A revert applies its saved plan only if the state serial/lineage, the code and the plan file's
+    sha256 are unchanged since it was scored; otherwise the drift is re-detected, re-planned and
+    re-scored, and only a fix that verifies and is not blocked is applied. A fresh plan then
+    confirms the drift is gone. An adopt writes its verified edit into the code and records the
+    refreshed object in state; if the drift remains, the edit is rolled back.
+    Exit codes: 0 applied, 2 not applied (stale or failed), 1 error.
+    """
+    from driftctl.assess.engine import AssessOptions
+    from driftctl.reconcile.approvals import apply_proposal
+
+    rt, path = _runtime(config_path, quiet, assess=AssessOptions(checkov=not no_checkov))
+    row = rt.store.proposal(proposal_id)
+    result = apply_proposal(rt, _one_target(row.workspace, path), row.id)
+    if output == "json":
+        _emit_json(dataclasses.asdict(result))
+    else:
+        click.echo(f"{result.proposal} {result.address}: {result.status}: {result.message}")
+    sys.exit(0 if result.status == "applied" else 2)
+
+
+@main.group()
+def breaker() -> None:
+    """Per-workspace breakers: N consecutive failed heals turn auto-apply off until reset."""
+
+
+@breaker.command("status")
+@config_option
+@output_option
+@handles_errors
+def breaker_status(config_path: Path | None, output: str) -> None:
+    """Show every workspace's breaker."""
+    rt, _ = _runtime(config_path, True)
+    rows = rt.store.breakers()
+    if output == "json":
+        _emit_json([r.model_dump() for r in rows])
+        return
+    if not rows:
+        click.echo("no breaker has tripped or counted a failure yet")
+    for r in rows:
+        state = click.style("OPEN", fg="red") if r.open else "closed"
+        click.echo(f"{r.workspace:<16} {state:<6} {r.failures} consecutive failed heal(s)  {r.reason or ''}")
+
+
+@breaker.command("reset")
+@click.argument("workspace")
+@config_option
+@handles_errors
+def breaker_reset(workspace: str, config_path: Path | None) -> None:
+    """Close WORKSPACE's breaker: auto-apply is allowed again."""
+    rt, _ = _runtime(config_path, True)
+    rt.store.reset_breaker(workspace)
+    rt.audit("alert", "breaker_reset", {"message": f"breaker of {workspace} reset"}, workspace=workspace)
+    click.echo(f"breaker of {workspace} is closed")
+
+
+def _register_audit() -> None:
+    from driftctl.audit.cli import audit
+
+    main.add_command(audit)
+
+
 # -- doctor ---------------------------------------------------------------------------------------
 @main.command()
 @click.option("--terraform", "terraform_path", default=None, help="Check this Terraform binary first.")
@@ -547,6 +775,8 @@ def sandbox_plan(directory: Path | None, refresh_only: bool) -> None:
     plan_file.unlink(missing_ok=True)
     sys.exit(2 if changed else 0)
 
+
+_register_audit()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

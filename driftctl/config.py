@@ -300,6 +300,8 @@ class _SettingsIn(_Strict):
     var_files: list[Annotated[str, Field(min_length=1)]] = []
     backend_config: StrMap = {}
     env: StrMap = {}
+    breaker_failures: Annotated[int, Field(ge=1, le=100)] = 3
+    max_applies_per_hour: Annotated[int, Field(ge=0, le=1000)] = 10
 
     @field_validator("schedule")
     @classmethod
@@ -371,6 +373,8 @@ class WorkspaceConfig(_Frozen):
     var_files: tuple[Path, ...]
     backend_config: dict[str, str]
     env: dict[str, str]
+    breaker_failures: int  # consecutive failed heals that open the breaker (auto-apply off until reset)
+    max_applies_per_hour: int  # automatic applies allowed per workspace per rolling hour
 
 
 class LlmSettings(_Frozen):
@@ -485,6 +489,8 @@ def _merge(base: Path, defaults: _SettingsIn, ws: _WorkspaceIn) -> WorkspaceConf
         var_files=tuple(_absolute(root, f) for f in pick("var_files", defaults, ws)),
         backend_config={**defaults.backend_config, **ws.backend_config},
         env={**defaults.env, **ws.env},
+        breaker_failures=pick("breaker_failures", defaults, ws),
+        max_applies_per_hour=pick("max_applies_per_hour", defaults, ws),
     )
 
 

@@ -13,7 +13,8 @@
     └── SandboxError                    the local moto sandbox cannot do what was asked
         └── UnknownTargetError          unknown mutation or resource; says what exists
 
-Exit codes follow ``terraform plan -detailed-exitcode``: 0 clean, 1 error, 2 drift.
+Exit codes follow ``terraform plan -detailed-exitcode``: 0 clean, 1 error, 2 drift; ``reconcile`` adds
+3 (every finding healed) and 4 (a workspace skipped because someone else held its lock).
 Third-party exceptions are translated into this tree at the boundary that calls them.
 """
 
@@ -24,6 +25,8 @@ from collections.abc import Sequence
 EXIT_CLEAN = 0
 EXIT_ERROR = 1
 EXIT_DRIFT = 2
+EXIT_HEALED = 3  # `reconcile`: drift was found and every finding was healed
+EXIT_SKIPPED = 4  # `reconcile`: a workspace was skipped (locked by another reconciler or Terraform run)
 
 
 class DriftctlError(Exception):

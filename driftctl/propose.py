@@ -25,6 +25,7 @@ from driftctl.models import Decision, DecisionKind, Draft, FileEdit, Finding, Pr
 from driftctl.verify import VerifyContext, planned_from, verify, workspace_root
 
 if TYPE_CHECKING:
+    from driftctl.assess.engine import AssessOptions
     from driftctl.draft.llm import LlmDrafter
 
 Progress = Callable[[str], None]
@@ -94,12 +95,12 @@ def _propose(
         for i, finding in enumerate(findings):
             progress(f"{target.name}: drafting a fix for {finding.address}")
             kept: list[dict[str, Any]] = []
-            proposal = _one(finding, ctx, options, scratch / f"f{i}", kept)
+            proposal = draft_and_verify(finding, ctx, options, scratch / f"f{i}", kept)
             if proposal.accepted and options.assess:
                 progress(f"{target.name}: assessing the fix for {finding.address}")
                 revert = proposal.draft.strategy is Strategy.REVERT and kept
                 fix_plan = kept[-1] if revert else adopted_change(detect_doc, finding.address)
-                proposal = _assessed(proposal, fix_plan, gate)
+                proposal = assess_proposal(proposal, fix_plan, gate)
             proposals.append(proposal)
         return proposals
 
@@ -118,14 +119,16 @@ def adopted_change(plan_doc: dict[str, Any], address: str) -> dict[str, Any]:
     return doc
 
 
-def _assessed(proposal: Proposal, fix_plan: dict[str, Any], gate: Gate) -> Proposal:
+def assess_proposal(
+    proposal: Proposal, fix_plan: dict[str, Any], gate: Gate, options: AssessOptions | None = None
+) -> Proposal:
     """The proposal with its assessment and decision; a policy engine that fails blocks (fails closed)."""
     from driftctl.assess.engine import AssessOptions, assess_plan
 
     try:
         report = assess_plan(
             fix_plan,
-            AssessOptions(),
+            options or AssessOptions(),
             gate,
             source=proposal.finding.address,
             draft=proposal.draft,
@@ -137,7 +140,7 @@ def _assessed(proposal: Proposal, fix_plan: dict[str, Any], gate: Gate) -> Propo
     return replace(proposal, assessment=report.assessment, decision=report.decision)
 
 
-def _one(
+def draft_and_verify(
     finding: Finding, ctx: VerifyContext, options: ProposeOptions, scratch: Path, kept: list[dict[str, Any]]
 ) -> Proposal:
     rules = RulesDrafter()

@@ -48,6 +48,8 @@ class Target:
     mode: str = "detect"  # detect | propose | auto
     confidence_threshold: float = 0.85
     max_risk: float = 0.3
+    breaker_failures: int = 3
+    max_applies_per_hour: int = 10
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,8 @@ def from_workspace(ws: WorkspaceConfig) -> Target:
         mode=ws.mode,
         confidence_threshold=ws.thresholds.confidence,
         max_risk=ws.thresholds.max_risk,
+        breaker_failures=ws.breaker_failures,
+        max_applies_per_hour=ws.max_applies_per_hour,
     )
 
 

@@ -1,0 +1,195 @@
+"""The `driftctl audit` commands: list, show, verify and export the audit trail (I/O: database, terminal)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from driftctl.audit.store import DATABASE_URL_ENV, Entry, Store, default_database_path
+from driftctl.errors import EXIT_CLEAN, EXIT_ERROR, DriftctlError
+
+F = TypeVar("F", bound=Callable[..., Any])
+SUMMARY_WIDTH = 60
+
+
+def _handles_errors(fn: F) -> F:
+    # Same contract as driftctl.cli.handles_errors; importing it would make a cycle once cli.py imports us.
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DriftctlError as exc:
+            click.echo(exc.render(), err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _store_options(fn: F) -> F:
+    fn = click.option(
+        "--database",
+        "database",
+        envvar=DATABASE_URL_ENV,
+        metavar="URL",
+        default=None,
+        help=f"SQLAlchemy database URL (default: ${DATABASE_URL_ENV}, else .driftctl/driftctl.db next to "
+        "driftctl.yaml, else $XDG_DATA_HOME/driftctl/driftctl.db).",
+    )(fn)
+    fn = click.option(
+        "--config",
+        "-c",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="driftctl.yaml to read (default: ./driftctl.yaml if present).",
+    )(fn)
+    return fn
+
+
+_output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["console", "json"]),
+    default="console",
+    show_default=True,
+    help="Human-readable text, or JSON for scripts.",
+)
+
+
+def _open(database: str | None, config_path: Path | None) -> Store:
+    if database:
+        return Store(database)
+    from driftctl.config import find_config
+
+    return Store.open(default_database_path(config_path or find_config()))
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def _summary(entry: Entry) -> str:
+    data = entry.data
+    text = next((str(data[k]) for k in ("message", "summary", "reason", "error") if data.get(k)), "")
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_WIDTH else text[: SUMMARY_WIDTH - 1] + "…"
+
+
+def _row(e: Entry) -> tuple[str, ...]:
+    when = e.ts[:19].replace("T", " ")
+    return (str(e.seq), when, e.workspace or "-", e.kind, e.subject or "-", e.status, _summary(e))
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def audit() -> None:
+    """The audit trail: every run, finding, decision and action driftctl took, tamper-evident.
+
+    Entries are append-only and hash-chained: each one stores the sha256 of its own contents and
+    of the entry before it, and a head record keeps the last entry's hash. `driftctl audit verify`
+    recomputes the chain and names every entry that was edited, deleted or reordered since it was
+    written. The chain shows tampering; it cannot undo it, so export it (`driftctl audit export`)
+    somewhere append-only if you need the proof to survive someone rewriting the whole database.
+    """
+
+
+@audit.command("list")
+@click.option("--run", "run_id", metavar="ID", default=None, help="Only entries of this run.")
+@click.option("--workspace", default=None, help="Only entries of this workspace.")
+@click.option("--kind", default=None, help="Only entries of this kind (run, finding, action, …).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Newest N entries.")
+@_output_option
+@_store_options
+@_handles_errors
+def list_entries(
+    run_id: str | None,
+    workspace: str | None,
+    kind: str | None,
+    limit: int,
+    output: str,
+    config_path: Path | None,
+    database: str | None,
+) -> None:
+    """The newest entries, oldest of them first."""
+    with _open(database, config_path) as store:
+        entries = store.entries(run_id=run_id, workspace=workspace, kind=kind, limit=limit, newest_first=True)
+    entries.reverse()
+    if output == "json":
+        _emit_json([e.to_json() for e in entries])
+        return
+    if not entries:
+        click.echo("no audit entries")
+        return
+    header = ("SEQ", "TIME (UTC)", "WORKSPACE", "KIND", "SUBJECT", "STATUS", "SUMMARY")
+    rows = [_row(e) for e in entries]
+    click.echo(_table([header, *rows]))
+
+
+@audit.command()
+@click.argument("seq", type=int)
+@_output_option
+@_store_options
+@_handles_errors
+def show(seq: int, output: str, config_path: Path | None, database: str | None) -> None:
+    """One entry in full, its data pretty-printed."""
+    with _open(database, config_path) as store:
+        entry = store.entry(seq)
+    if entry is None:
+        raise DriftctlError(f"no audit entry {seq}", hint="`driftctl audit list` shows the latest ones")
+    if output == "json":
+        _emit_json(entry.to_json())
+        return
+    for name, value in entry.to_json().items():
+        if name != "data":
+            click.echo(f"{name + ':':<11}{'-' if value is None else value}")
+    click.echo("data:")
+    click.echo(json.dumps(entry.data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+
+@audit.command()
+@_output_option
+@_store_options
+@_handles_errors
+def verify(output: str, config_path: Path | None, database: str | None) -> None:
+    """Recompute the hash chain; exit 0 when intact, 1 naming each problem when not."""
+    with _open(database, config_path) as store:
+        report = store.verify()
+    if output == "json":
+        _emit_json(report.to_json())
+    elif report.ok:
+        head = f"head {report.head[0]} {report.head[1][:12]}…" if report.head else "no head yet"
+        click.echo(f"audit chain intact: {report.checked} rows, {head}")
+    else:
+        click.echo(f"audit chain BROKEN: {len(report.problems)} problem(s) in {report.checked} rows")
+        for problem in report.problems:
+            click.echo(f"  - {problem}")
+    sys.exit(EXIT_CLEAN if report.ok else EXIT_ERROR)
+
+
+@audit.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout)."
+)
+@_store_options
+@_handles_errors
+def export(fmt: str, out_file: Path | None, config_path: Path | None, database: str | None) -> None:
+    """Every entry, one canonical JSON object per line, with its hash and prev_hash."""
+    with _open(database, config_path) as store:
+        if out_file is None:
+            store.export_jsonl(sys.stdout)
+            return
+        with out_file.open("w", encoding="utf-8", newline="\n") as out:
+            count = store.export_jsonl(out)
+    click.echo(f"wrote {count} entries to {out_file}", err=True)

@@ -1,0 +1,542 @@
+"""The audit store: a hash-chained audit trail, proposals, breakers and workspace locks (I/O: the database).
+
+Any SQLAlchemy URL works; the default is a SQLite file. SQLite runs in WAL mode and every write
+transaction starts with ``BEGIN IMMEDIATE`` so appends from several processes queue up instead of
+interleaving; other databases lock the head row with ``SELECT ... FOR UPDATE``. Either way one
+append is one transaction: read the head, insert the row, move the head.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TextIO
+
+from sqlalchemy import Connection, Table, create_engine, event, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlmodel import Session, SQLModel, col
+from sqlmodel import select as sm_select
+
+from driftctl.audit.chain import GENESIS, ChainReport, ChainVerifier, canonical, entry_hash
+from driftctl.audit.tables import (
+    AUDIT_KINDS,
+    OPEN_PROPOSAL_STATUSES,
+    AuditHead,
+    AuditRow,
+    BreakerRow,
+    LockRow,
+    ProposalRow,
+    iso,
+    utc_now,
+)
+from driftctl.errors import DriftctlError
+
+DATABASE_URL_ENV = "DRIFTCTL_DATABASE_URL"
+BUSY_TIMEOUT_S = 30
+_WRITE = "driftctl_write"  # execution option: this transaction writes, so SQLite takes the lock up front
+_NO_FILTER: Mapping[str, Any] = MappingProxyType({})
+_TABLES = (AuditRow, AuditHead, ProposalRow, BreakerRow, LockRow)
+
+
+class StoreError(DriftctlError):
+    """The audit database cannot be opened, or cannot do what was asked (names the redacted URL)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One audit entry as read back, with ``data`` decoded."""
+
+    seq: int
+    ts: str
+    run_id: str
+    workspace: str | None
+    kind: str
+    subject: str | None
+    status: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Entry:
+        return cls(
+            seq=row["seq"],
+            ts=row["ts"],
+            run_id=row["run_id"],
+            workspace=row["workspace"],
+            kind=row["kind"],
+            subject=row["subject"],
+            status=row["status"],
+            data=_decode(row["data"]),
+            prev_hash=row["prev_hash"],
+            hash=row["hash"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "ts": self.ts,
+            "run_id": self.run_id,
+            "workspace": self.workspace,
+            "kind": self.kind,
+            "subject": self.subject,
+            "status": self.status,
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+def _decode(text: str) -> dict[str, Any]:
+    # A tampered row may hold anything; show it rather than fail to list the trail.
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"_raw": text}
+    return value if isinstance(value, dict) else {"_raw": value}
+
+
+def default_database_path(config_path: Path | None) -> Path:
+    """``<config dir>/.driftctl/driftctl.db`` with a config, else ``$XDG_DATA_HOME/driftctl/driftctl.db``."""
+    if config_path is not None:
+        return Path(os.path.abspath(config_path)).parent / ".driftctl" / "driftctl.db"
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    # The XDG spec says to ignore a relative path.
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    return base / "driftctl" / "driftctl.db"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _reason(exc: BaseException) -> str:
+    # The driver's own message, first line only: SQLAlchemy appends the SQL and a docs link.
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The documented pysqlite recipe: stop the driver's own BEGIN so ``_on_sqlite_begin`` decides.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+class Store:
+    """The driftctl database: audit trail, proposals, breakers and locks."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._display_url = redact_url(url)
+        try:
+            self._sqlite = make_url(url).get_backend_name() == "sqlite"
+            if self._sqlite:
+                engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+                event.listen(engine, "connect", _on_sqlite_connect)
+                event.listen(engine, "begin", _on_sqlite_begin)
+            else:
+                engine = create_engine(url, pool_pre_ping=True)
+        except (ArgumentError, ImportError, ValueError) as exc:
+            raise StoreError(
+                f"cannot use database {self._display_url}: {_reason(exc)}",
+                hint="DRIFTCTL_DATABASE_URL or --database takes a SQLAlchemy URL, e.g. sqlite:////path/to.db",
+            ) from exc
+        self._engine: Engine = engine
+        self._write_engine = engine.execution_options(**{_WRITE: True})
+        # SQLite reads already see one snapshot per transaction; elsewhere ask for one so ``verify``
+        # never mistakes a concurrent append for a head mismatch.
+        self._snapshot_engine = (
+            engine if self._sqlite else engine.execution_options(isolation_level="REPEATABLE READ")
+        )
+        with self._errors("create the driftctl tables"):
+            SQLModel.metadata.create_all(self._write_engine, tables=[_table(t) for t in _TABLES])
+        self._ensure_head()
+
+    @classmethod
+    def open(cls, default_sqlite: Path) -> Store:
+        """The store at ``$DRIFTCTL_DATABASE_URL``, else SQLite at ``default_sqlite`` (its dir made 0700)."""
+        url = os.environ.get(DATABASE_URL_ENV, "").strip()
+        if not url:
+            default_sqlite.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            url = f"sqlite:///{default_sqlite}"
+        return cls(url)
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password replaced by ``***``: the only form that is ever shown."""
+        return self._display_url
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            error = StoreError(f"database {self._display_url}: cannot {doing}: {_reason(exc)}")
+            if isinstance(exc, OperationalError) and "locked" in str(exc):
+                error.retryable = True
+                error.hint = f"another driftctl held the database for over {BUSY_TIMEOUT_S} s; retry"
+            raise error from exc
+
+    @contextmanager
+    def _read(self, doing: str) -> Iterator[Session]:
+        with self._errors(doing), Session(self._engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def _write(self, doing: str) -> Iterator[Session]:
+        with (
+            self._errors(doing),
+            Session(self._write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+
+    def _ensure_head(self) -> None:
+        # Only a brand-new trail gets a head; a missing head over existing rows is evidence, kept for verify.
+        with self._read("read the audit head") as s:
+            if s.get(AuditHead, 1) is not None:
+                return
+        try:
+            with self._write("create the audit head") as s:
+                if s.get(AuditHead, 1) is None and s.exec(sm_select(AuditRow.seq).limit(1)).first() is None:
+                    s.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        except StoreError as exc:
+            if not isinstance(exc.__cause__, IntegrityError):  # another process created it first
+                raise
+
+    # -- audit trail -------------------------------------------------------------------------------
+
+    def append(
+        self,
+        kind: str,
+        *,
+        run_id: str,
+        status: str,
+        data: Mapping[str, Any],
+        workspace: str | None = None,
+        subject: str | None = None,
+    ) -> Entry:
+        """Append one entry, chained to the head, in one transaction; safe across processes."""
+        if kind not in AUDIT_KINDS:
+            raise ValueError(f"unknown audit kind {kind!r}; one of {', '.join(AUDIT_KINDS)}")
+        text = canonical(dict(data)).decode("utf-8")
+        with self._write("append to the audit trail") as s:
+            head = s.exec(sm_select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+            if head is None:
+                raise StoreError(
+                    f"database {self._display_url}: the audit head record is missing, so the trail "
+                    "cannot be extended safely",
+                    hint="run `driftctl audit verify` to see what happened to the trail",
+                )
+            fields: dict[str, Any] = {
+                "seq": head.seq + 1,
+                "ts": utc_now(),
+                "run_id": run_id,
+                "workspace": workspace,
+                "kind": kind,
+                "subject": subject,
+                "status": status,
+                "data": text,
+                "prev_hash": head.hash,
+            }
+            digest = entry_hash(head.hash, fields)
+            s.add(AuditRow(**fields, hash=digest))
+            head.seq, head.hash = fields["seq"], digest
+            s.add(head)
+        return Entry.from_row({**fields, "hash": digest})
+
+    def entries(
+        self,
+        *,
+        run_id: str | None = None,
+        workspace: str | None = None,
+        kind: str | None = None,
+        subject: str | None = None,
+        status: str | None = None,
+        after_seq: int | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[Entry]:
+        """Entries matching every filter given (``None``: any), by seq."""
+        stmt = sm_select(AuditRow)
+        for column, value in (
+            (AuditRow.run_id, run_id),
+            (AuditRow.workspace, workspace),
+            (AuditRow.kind, kind),
+            (AuditRow.subject, subject),
+            (AuditRow.status, status),
+        ):
+            if value is not None:
+                stmt = stmt.where(col(column) == value)
+        if after_seq is not None:
+            stmt = stmt.where(col(AuditRow.seq) > after_seq)
+        stmt = stmt.order_by(col(AuditRow.seq).desc() if newest_first else col(AuditRow.seq))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._read("read the audit trail") as s:
+            return [Entry.from_row(row.model_dump()) for row in s.exec(stmt)]
+
+    def entry(self, seq: int) -> Entry | None:
+        """The entry with ``seq``, if there is one."""
+        with self._read("read the audit trail") as s:
+            row = s.get(AuditRow, seq)
+            return Entry.from_row(row.model_dump()) if row is not None else None
+
+    def verify(self) -> ChainReport:
+        """Check every row's hash, the links between rows and the head; rows are streamed in seq order."""
+        audit, head_table = _table(AuditRow), _table(AuditHead)
+        verifier = ChainVerifier()
+        with self._errors("read the audit trail"), self._snapshot_engine.connect() as conn:
+            found = conn.execute(
+                select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1)
+            ).first()
+            head = (int(found[0]), str(found[1])) if found is not None else None
+            rows = conn.execution_options(yield_per=1000).execute(select(audit).order_by(audit.c.seq))
+            for row in rows.mappings():
+                verifier.feed(dict(row))
+        return verifier.finish(head)
+
+    def export_jsonl(self, out: TextIO) -> int:
+        """Write every entry as one canonical JSON object per line (with hashes); the number written."""
+        audit = _table(AuditRow)
+        count = 0
+        with self._errors("read the audit trail"), self._snapshot_engine.connect() as conn:
+            rows = conn.execution_options(yield_per=1000).execute(select(audit).order_by(audit.c.seq))
+            for row in rows.mappings():
+                out.write(canonical(Entry.from_row(dict(row)).to_json()).decode("utf-8") + "\n")
+                count += 1
+        return count
+
+    def dangling_actions(self, workspace: str | None) -> list[Entry]:
+        """``started`` action entries in ``workspace`` that no later action entry closed (``started_seq``)."""
+        actions = self.entries(kind="action", workspace=workspace)
+        if workspace is None:
+            actions = [e for e in actions if e.workspace is None]
+        closed: set[int] = set()
+        dangling: list[Entry] = []
+        for entry in reversed(actions):  # newest first, so every closer is seen before what it closes
+            if entry.status == "started" and entry.seq not in closed:
+                dangling.append(entry)
+            started_seq = entry.data.get("started_seq")
+            if isinstance(started_seq, int) and started_seq < entry.seq:
+                closed.add(started_seq)
+        return dangling[::-1]
+
+    def count_entries(
+        self,
+        kind: str,
+        *,
+        workspace: str | None,
+        status: str,
+        since: datetime,
+        where: Mapping[str, Any] = _NO_FILTER,
+    ) -> int:
+        """Entries of ``kind``/``workspace``/``status`` after ``since`` whose data has all of ``where``."""
+        stmt = sm_select(AuditRow).where(
+            col(AuditRow.kind) == kind, col(AuditRow.status) == status, col(AuditRow.ts) > iso(since)
+        )
+        stmt = stmt.where(
+            col(AuditRow.workspace).is_(None) if workspace is None else col(AuditRow.workspace) == workspace
+        )
+        with self._read("read the audit trail") as s:
+            rows = [_decode(row.data) for row in s.exec(stmt)]
+        return sum(1 for data in rows if all(k in data and data[k] == v for k, v in where.items()))
+
+    # -- proposals ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def new_proposal_id() -> str:
+        """A fresh proposal id: 12 random hex characters."""
+        return secrets.token_hex(6)
+
+    def save_proposal(self, row: ProposalRow) -> ProposalRow:
+        """Insert ``row``, or replace the proposal with its id."""
+        with self._write(f"save proposal {row.id}") as s:
+            saved = s.merge(row)
+        return saved
+
+    def proposal(self, id_or_prefix: str) -> ProposalRow:
+        """The proposal with this id, or the only one starting with this prefix (4+ characters)."""
+        key = id_or_prefix.strip().lower()
+        with self._read("read proposals") as s:
+            exact = s.get(ProposalRow, key)
+            if exact is not None:
+                return exact
+            if len(key) < 4:
+                raise StoreError(f"no proposal {key}", hint="give the id, or a prefix of 4+ characters")
+            stmt = sm_select(ProposalRow).where(col(ProposalRow.id).startswith(key, autoescape=True))
+            found = list(s.exec(stmt.order_by(col(ProposalRow.id)).limit(11)))
+        if not found:
+            raise StoreError(f"no proposal {key}", hint="`driftctl proposals` lists them")
+        if len(found) > 1:
+            names = ", ".join(p.id for p in found[:10]) + (", …" if len(found) > 10 else "")
+            raise StoreError(f"proposal prefix {key} is ambiguous: {names}", hint="give more characters")
+        return found[0]
+
+    def proposals(self, *, status: str | None = None, workspace: str | None = None) -> list[ProposalRow]:
+        """Proposals, newest first, optionally only those with ``status`` / in ``workspace``."""
+        stmt = sm_select(ProposalRow)
+        if status is not None:
+            stmt = stmt.where(col(ProposalRow.status) == status)
+        if workspace is not None:
+            stmt = stmt.where(col(ProposalRow.workspace) == workspace)
+        stmt = stmt.order_by(col(ProposalRow.created_at).desc(), col(ProposalRow.id))
+        with self._read("read proposals") as s:
+            return list(s.exec(stmt))
+
+    def update_proposal(self, proposal_id: str, **fields: Any) -> ProposalRow:
+        """Set ``fields`` on the proposal (and ``updated_at``); unknown field names are a bug."""
+        unknown = sorted(set(fields) - set(ProposalRow.model_fields) | ({"id"} & set(fields)))
+        if unknown:
+            raise TypeError(f"ProposalRow has no updatable field(s) {', '.join(unknown)}")
+        with self._write(f"update proposal {proposal_id}") as s:
+            row = s.get(ProposalRow, proposal_id, with_for_update=True)
+            if row is None:
+                raise StoreError(f"no proposal {proposal_id}")
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = utc_now()
+            s.add(row)
+        return row
+
+    def open_proposals(self, workspace: str, address: str) -> list[ProposalRow]:
+        """Proposals for ``address`` still waiting on someone (pending, approved, needs_human, blocked)."""
+        stmt = sm_select(ProposalRow).where(
+            col(ProposalRow.workspace) == workspace,
+            col(ProposalRow.address) == address,
+            col(ProposalRow.status).in_(OPEN_PROPOSAL_STATUSES),
+        )
+        with self._read("read proposals") as s:
+            return list(s.exec(stmt.order_by(col(ProposalRow.created_at).desc(), col(ProposalRow.id))))
+
+    # -- circuit breakers --------------------------------------------------------------------------
+
+    def breaker(self, workspace: str) -> BreakerRow:
+        """The breaker of ``workspace`` (a closed one with no failures if never recorded)."""
+        with self._read("read breakers") as s:
+            row = s.get(BreakerRow, workspace)
+        return row if row is not None else BreakerRow(workspace=workspace)
+
+    def record_heal(
+        self, workspace: str, ok: bool, threshold: int, *, reason: str | None = None
+    ) -> BreakerRow:
+        """Count a heal: success zeroes the failures; the ``threshold``-th failure in a row opens it.
+
+        A success does not close an open breaker: that is ``reset_breaker``, a human's decision.
+        """
+        for attempt in (1, 2):  # two first-ever records may race to insert the row
+            try:
+                with self._write(f"record a heal for {workspace}") as s:
+                    row = s.get(BreakerRow, workspace, with_for_update=True)
+                    row = row if row is not None else BreakerRow(workspace=workspace)
+                    now = utc_now()
+                    if ok:
+                        row.failures = 0
+                    else:
+                        row.failures += 1
+                        if row.failures >= threshold and not row.open:
+                            row.open, row.opened_at = True, now
+                            row.reason = f"{row.failures} failed heals in a row (threshold {threshold})" + (
+                                f"; last: {reason}" if reason else ""
+                            )
+                    row.updated_at = now
+                    s.add(row)
+                return row
+            except StoreError as exc:
+                if attempt == 2 or not isinstance(exc.__cause__, IntegrityError):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def reset_breaker(self, workspace: str) -> BreakerRow:
+        """Close the breaker of ``workspace`` and forget its failures."""
+        with self._write(f"reset the breaker of {workspace}") as s:
+            row = s.get(BreakerRow, workspace, with_for_update=True)
+            if row is None:
+                return BreakerRow(workspace=workspace)
+            row.failures, row.open, row.opened_at, row.reason = 0, False, None, None
+            row.updated_at = utc_now()
+            s.add(row)
+        return row
+
+    def breakers(self) -> list[BreakerRow]:
+        """Every recorded breaker, by workspace."""
+        with self._read("read breakers") as s:
+            return list(s.exec(sm_select(BreakerRow).order_by(col(BreakerRow.workspace))))
+
+    # -- workspace locks ---------------------------------------------------------------------------
+
+    def try_lock(self, workspace: str, holder: str, ttl_s: float) -> bool:
+        """Take, refresh (same holder) or take over (expired) the lock on ``workspace``; False if held."""
+        try:
+            with self._write(f"lock {workspace}") as s:
+                now = time.time()
+                row = s.get(LockRow, workspace, with_for_update=True)
+                if row is None:
+                    expires = now + ttl_s
+                    s.add(LockRow(workspace=workspace, holder=holder, acquired_at=now, expires_at=expires))
+                    return True
+                if row.holder != holder and row.expires_at > now:
+                    return False
+                if row.holder != holder:
+                    row.holder, row.acquired_at = holder, now
+                row.expires_at = now + ttl_s
+                s.add(row)
+                return True
+        except StoreError as exc:
+            if isinstance(exc.__cause__, IntegrityError):  # another process inserted the lock first
+                return False
+            raise
+
+    def unlock(self, workspace: str, holder: str) -> bool:
+        """Release ``workspace`` if ``holder`` holds it; whether it did. A missing lock is not an error."""
+        with self._write(f"unlock {workspace}") as s:
+            row = s.get(LockRow, workspace, with_for_update=True)
+            if row is None or row.holder != holder:
+                return False
+            s.delete(row)
+        return True
+
+    def lock_holder(self, workspace: str) -> LockRow | None:
+        """The lock on ``workspace`` as stored (it may have expired: compare ``expires_at``)."""
+        with self._read("read locks") as s:
+            return s.get(LockRow, workspace)

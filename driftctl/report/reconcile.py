@@ -1,0 +1,104 @@
+"""Renders a `driftctl reconcile` run: a console summary or JSON (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+import click
+import msgspec
+
+if TYPE_CHECKING:
+    from driftctl.reconcile.pipeline import ReconcileReport, WorkspaceResult
+
+SCHEMA_VERSION = "1"
+
+_COLORS = {
+    "healed": "green",
+    "clean": "green",
+    "would_apply": "cyan",
+    "proposed": "yellow",
+    "awaiting_apply": "yellow",
+    "drift": "yellow",
+    "detected": "yellow",
+    "blocked": "red",
+    "needs_human": "red",
+    "heal_failed": "red",
+    "error": "red",
+    "skipped": "magenta",
+}
+
+
+def reconcile_document(report: ReconcileReport) -> dict[str, Any]:
+    workspaces = []
+    for w in report.workspaces:
+        doc = asdict(w)
+        doc["status"] = w.status.value
+        doc["items"] = [dict(asdict(i), outcome=i.outcome.value) for i in w.items]
+        workspaces.append(doc)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": report.run_id,
+        "dry_run": report.dry_run,
+        "started_at": report.started_at,
+        "duration_s": report.duration_s,
+        "exit_code": report.exit_code,
+        "workspaces": workspaces,
+    }
+
+
+def _workspace(w: WorkspaceResult, paint: Any) -> list[str]:
+    head = f"{w.workspace}  {paint(w.status.value.upper(), fg=_COLORS.get(w.status.value), bold=True)}"
+    head += f"  (mode {w.mode}, {w.duration_s:.1f}s)"
+    lines = [head]
+    for note in w.recovered:
+        lines.append(f"  ! {note}")
+    if w.error:
+        lines.append(f"  error: {w.error.splitlines()[0]}")
+    for item in w.items:
+        label = paint(f"{item.outcome.value:<14}", fg=_COLORS.get(item.outcome.value))
+        extra = []
+        if item.strategy:
+            extra.append(item.strategy)
+        if item.risk is not None and item.confidence is not None:
+            extra.append(f"risk {item.risk:.2f} conf {item.confidence:.2f}")
+        if item.seconds is not None:
+            extra.append(f"healed in {item.seconds:.1f}s")
+        if item.proposal_id:
+            extra.append(f"proposal {item.proposal_id}")
+        lines.append(
+            f"  {label} {item.address} [{item.severity}]" + (f"  ({', '.join(extra)})" if extra else "")
+        )
+        if item.outcome.value not in ("healed", "detected") and item.rationale:
+            lines.append(f"      {item.rationale}")
+        if item.where:
+            lines.append(f"      → {item.where}")
+    for alert in w.alerts:
+        lines.append(f"  alert: {alert}")
+    return lines
+
+
+def render_reconcile(report: ReconcileReport, fmt: str, *, color: bool = False) -> str:
+    if fmt == "json":
+        return msgspec.json.encode(reconcile_document(report)).decode() + "\n"
+
+    def paint(text: str, **style: Any) -> str:
+        return click.style(text, **style) if color and style.get("fg") else text
+
+    lines = [
+        f"driftctl reconcile — run {report.run_id}"
+        + ("  (dry run: nothing applied or saved)" if report.dry_run else "")
+    ]
+    for w in report.workspaces:
+        lines.append("")
+        lines.extend(_workspace(w, paint))
+    counts: dict[str, int] = {}
+    for w in report.workspaces:
+        for item in w.items:
+            counts[item.outcome.value] = counts.get(item.outcome.value, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no drift"
+    lines += [
+        "",
+        f"{summary}; exit code {report.exit_code}. `driftctl proposals` lists what waits for a human.",
+    ]
+    return "\n".join(lines) + "\n"
