@@ -204,15 +204,30 @@ def _changed_states(
             raise ConfigError(f"not in the plan's resource changes: {', '.join(sorted(missing))}")
         changes = [rc for rc in changes if any(_targets(a, str(rc.get("address", ""))) for a in addresses)]
     sides: dict[str, list[dict[str, Any]]] = {side: [] for side in _SIDES}
+    deleted = _deleted_out_of_band(plan)
     for rc in changes:
         change = rc.get("change") or {}
         if set(change.get("actions") or ("no-op",)) <= _NOT_CHANGES:
             continue
+        if change.get("actions") == ["create"] and rc.get("address") in deleted:
+            # Re-creating an object deleted outside Terraform: its failures existed before it was
+            # deleted, so the object as last applied is the "before" (they are not new to this fix).
+            change = dict(change, before=deleted[str(rc.get("address"))])
         for side in _SIDES:
             values = change.get(side)
             if values is not None:
                 sides[side].append(_planned_resource(rc, values))
     return sides
+
+
+def _deleted_out_of_band(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """Address → the object as last applied, for each object the plan's refresh found deleted."""
+    deleted = {}
+    for rd in plan.get("resource_drift") or ():
+        change = rd.get("change") if isinstance(rd, Mapping) else None
+        if isinstance(change, Mapping) and change.get("actions") == ["delete"] and change.get("before"):
+            deleted[str(rd.get("address"))] = change["before"]
+    return deleted
 
 
 def _targets(target: str, address: str) -> bool:

@@ -26,3 +26,14 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 @pytest.fixture(scope="session")
 def sandbox_dir(sandbox: Sandbox) -> Path:
     return sandbox.layout.root
+
+
+@pytest.fixture(scope="module")
+def fast_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox per test module with one long-lived provider that Terraform reattaches to (a plan
+    takes ~0.6 s instead of ~3 s): for tests that run many plans. Each module gets its own, so a
+    module may drift it, or edit its stack, without touching another module's sandbox."""
+    sb = Sandbox(SandboxLayout(tmp_path_factory.mktemp("fast-sandbox")))
+    sb.up(reattach=True)
+    yield sb
+    sb.down()

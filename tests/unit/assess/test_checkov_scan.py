@@ -61,6 +61,12 @@ def with_unscannable_mode() -> dict[str, Any]:
     return doc
 
 
+def without_drift(doc: dict[str, Any]) -> dict[str, Any]:
+    # The same create with no record of a deletion: a brand-new queue.
+    doc.pop("resource_drift", None)
+    return doc
+
+
 SCANS: dict[str, Callable[[], CheckovResult]] = {
     "adopt_sg_open": lambda: scan_fix(plan("adopt_sg_open")),
     "revert_sg_open": lambda: scan_fix(plan("revert_sg_open")),
@@ -71,6 +77,8 @@ SCANS: dict[str, Callable[[], CheckovResult]] = {
     "heal_all": lambda: scan_fix(plan("heal_all")),
     "heal_all_sg_module": lambda: scan_fix(plan("heal_all"), addresses=["module.app.module.network"]),
     "delete_bucket": lambda: scan_fix(plan("code_delete_bucket")),
+    "recreate_queue": lambda: scan_fix(plan("revert_queue_deleted")),
+    "create_queue_unknown": lambda: scan_fix(without_drift(plan("revert_queue_deleted"))),
 }
 
 
@@ -157,6 +165,18 @@ def test_failures_of_a_deleted_resource_are_removed_not_fixed(
     assert result.fixed == () and result.new_failures == ()
     assert 'module.storage["assets"].aws_s3_bucket.this' in {f.address for f in result.removed}
     assert result.scanned_after == 0
+
+
+def test_recreating_an_object_deleted_out_of_band_adds_no_new_failure(
+    scans: dict[str, Future[CheckovResult]],
+) -> None:
+    # The queue had its failures (no encryption: CKV_AWS_27) before it was deleted; putting it back
+    # as it was is not a new failure. The same create without a recorded deletion is a new queue.
+    recreated = scans["recreate_queue"].result()
+    assert recreated.new_failures == ()
+    assert "CKV_AWS_27" in checks(recreated.still_failing)
+    brand_new = scans["create_queue_unknown"].result()
+    assert "CKV_AWS_27" in checks(brand_new.new_failures)
 
 
 def test_a_missing_binary_is_named(idle: pytest.MonkeyPatch) -> None:
