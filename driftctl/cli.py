@@ -188,6 +188,40 @@ def detect(
     sys.exit(report.exit_code)
 
 
+def _llm_drafter(config_path: Path | None, drafter: str) -> tuple[Any, int]:
+    """The LLM drafter asked for (``llm``), or configured (``auto``), and its redraft budget; else None.
+
+    Endpoint: the `llm:` section of driftctl.yaml, overridden by DRIFTCTL_LLM_BASE_URL and
+    DRIFTCTL_LLM_MODEL; the key is read from the environment variable it names.
+    """
+    if drafter == "rules":
+        return None, 2
+    from driftctl.config import find_config, load_config
+    from driftctl.draft.llm import LlmConfig, LlmDrafter
+
+    path = config_path or find_config()
+    settings = load_config(path).llm if path is not None else None
+    base_url = os.environ.get("DRIFTCTL_LLM_BASE_URL") or (settings.base_url if settings else None)
+    model = os.environ.get("DRIFTCTL_LLM_MODEL") or (settings.model if settings else None)
+    if not base_url or not model:
+        if drafter == "auto":
+            return None, 2
+        raise DriftctlError(
+            "--drafter llm needs an endpoint: an `llm:` section in driftctl.yaml (base_url, model), "
+            "or DRIFTCTL_LLM_BASE_URL and DRIFTCTL_LLM_MODEL",
+            hint="e.g. DRIFTCTL_LLM_BASE_URL=http://127.0.0.1:8000/v1 DRIFTCTL_LLM_MODEL=qwen2.5-coder",
+        )
+    key_env = os.environ.get("DRIFTCTL_LLM_API_KEY_ENV") or (
+        settings.api_key_env if settings else "OPENAI_API_KEY"
+    )
+    config = LlmConfig(base_url=base_url, model=model, api_key_env=key_env)
+    attempts = 2
+    if settings is not None:
+        config = dataclasses.replace(config, timeout_s=settings.timeout_s, max_retries=settings.max_retries)
+        attempts = settings.max_attempts
+    return LlmDrafter(config), attempts
+
+
 # -- propose --------------------------------------------------------------------------------------
 @main.command()
 @click.argument("workspace", required=False)
@@ -243,32 +277,7 @@ def propose(
         raise DriftctlError(
             f"propose works on one workspace at a time; name one of: {', '.join(t.name for t in targets)}"
         )
-    llm = None
-    attempts = 2
-    if drafter == "llm":
-        from driftctl.config import find_config, load_config
-        from driftctl.draft.llm import LlmConfig, LlmDrafter
-
-        path = config_path or find_config()
-        settings = load_config(path).llm if path is not None else None
-        base_url = os.environ.get("DRIFTCTL_LLM_BASE_URL") or (settings.base_url if settings else None)
-        model = os.environ.get("DRIFTCTL_LLM_MODEL") or (settings.model if settings else None)
-        if not base_url or not model:
-            raise DriftctlError(
-                "--drafter llm needs an endpoint: an `llm:` section in driftctl.yaml (base_url, model), "
-                "or DRIFTCTL_LLM_BASE_URL and DRIFTCTL_LLM_MODEL",
-                hint="e.g. DRIFTCTL_LLM_BASE_URL=http://127.0.0.1:8000/v1 DRIFTCTL_LLM_MODEL=qwen2.5-coder",
-            )
-        key_env = os.environ.get("DRIFTCTL_LLM_API_KEY_ENV") or (
-            settings.api_key_env if settings else "OPENAI_API_KEY"
-        )
-        config = LlmConfig(base_url=base_url, model=model, api_key_env=key_env)
-        if settings is not None:
-            config = dataclasses.replace(
-                config, timeout_s=settings.timeout_s, max_retries=settings.max_retries
-            )
-            attempts = settings.max_attempts
-        llm = LlmDrafter(config)
+    llm, attempts = _llm_drafter(config_path, drafter)
     options = ProposeOptions(
         address=address, strategy=Strategy(strategy) if strategy else None, llm=llm, max_attempts=attempts
     )
@@ -390,6 +399,15 @@ def _one_target(workspace: str, config_path: Path | None) -> Any:
     "--dry-run", is_flag=True, help="Decide everything, apply and save nothing (the audit is still written)."
 )
 @click.option("--no-checkov", is_flag=True, help="Skip checkov (Rego policies and blast radius still run).")
+@click.option(
+    "--drafter",
+    type=click.Choice(["auto", "rules", "llm"]),
+    default="auto",
+    show_default=True,
+    help="auto: the LLM when driftctl.yaml has an `llm:` section (or DRIFTCTL_LLM_BASE_URL and "
+    "DRIFTCTL_LLM_MODEL are set), else the rules drafter; the rules drafter always takes over when the "
+    "LLM fails.",
+)
 @output_option
 @click.option("--color/--no-color", default=None, help="Colour console output (default: when a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
@@ -400,6 +418,7 @@ def reconcile(
     mode: str | None,
     dry_run: bool,
     no_checkov: bool,
+    drafter: str,
     output: str,
     color: bool | None,
     quiet: bool,
@@ -425,8 +444,15 @@ def reconcile(
     from driftctl.reconcile.pipeline import reconcile as run_reconcile
     from driftctl.report.reconcile import render_reconcile
 
+    llm, attempts = _llm_drafter(config_path, drafter)
     rt, path = _runtime(
-        config_path, quiet, mode=mode, dry_run=dry_run, assess=AssessOptions(checkov=not no_checkov)
+        config_path,
+        quiet,
+        mode=mode,
+        dry_run=dry_run,
+        assess=AssessOptions(checkov=not no_checkov),
+        llm=llm,
+        max_attempts=attempts,
     )
     targets, _ = resolve_targets(workspaces, path, ())
     report = run_reconcile(targets, rt)
