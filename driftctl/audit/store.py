@@ -176,9 +176,22 @@ class Store:
         self._snapshot_engine = (
             engine if self._sqlite else engine.execution_options(isolation_level="REPEATABLE READ")
         )
-        with self._errors("create the driftctl tables"):
-            SQLModel.metadata.create_all(self._write_engine, tables=[_table(t) for t in _TABLES])
-        self._ensure_head()
+        self._initialise()
+
+    def _initialise(self, attempts: int = 40) -> None:
+        """Tables and head. Two processes creating one new SQLite file at once can get SQLITE_BUSY
+        without SQLite's busy handler (switching to WAL, or upgrading a DDL transaction), so retry."""
+        for attempt in range(attempts):
+            try:
+                with self._errors("create the driftctl tables"):
+                    SQLModel.metadata.create_all(self._write_engine, tables=[_table(t) for t in _TABLES])
+                self._ensure_head()
+                return
+            except StoreError as exc:
+                if not exc.retryable or attempt == attempts - 1:
+                    raise
+                self._engine.dispose()
+                time.sleep(0.05 + 0.05 * attempt)
 
     @classmethod
     def open(cls, default_sqlite: Path) -> Store:

@@ -201,8 +201,11 @@ def rationale(p: Proposal) -> str:
         text.append(f"No automatic fix: {d.needs_human}.")
     else:
         verb = "put reality back to the code" if d.strategy is Strategy.REVERT else "change the code to match"
-        text.append(f"Fix: {d.strategy.value} ({verb}), drafted by {d.drafter}. {d.rationale}".strip())
-    if v is not None:
+        why = d.rationale
+        if why.startswith(f.address) and ". " in why:  # the rules drafter restates the finding first
+            why = why.split(". ", 1)[1]
+        text.append(f"Fix: {d.strategy.value} ({verb}), drafted by {d.drafter}. {why}".strip())
+    if v is not None and d.needs_human is None:
         text.append(("Verified: " if v.ok else "Not verified: ") + v.reason.rstrip(".") + ".")
     if p.assessment is not None:
         text.append(f"Risk {p.assessment.risk:.2f}, confidence {p.assessment.confidence:.2f}.")
@@ -319,7 +322,7 @@ def _plan(work: _Work, scratch: Path) -> tuple[Plan, str]:
     o = work.rt.options
     scratch.mkdir(parents=True, exist_ok=True)
     return with_lock_retry(
-        lambda: workspace_plan(work.target, work.tf, scratch, work.say),
+        lambda: workspace_plan(work.target, work.tf, scratch, work.rt.progress),
         attempts=o.lock_attempts,
         base_delay=o.lock_base_delay,
     )
@@ -568,7 +571,12 @@ def _apply_fresh(
             return proposal, new_plan, False
         plan_file = new_plan
     else:
-        return proposal, None, False
+        # Still moving after every re-plan: not applied, so it must not be stored as auto_apply (that
+        # would also tag this revert with the adopt-only "never applied automatically" note).
+        assert proposal.decision is not None
+        held = "the state or code kept moving while re-planning"
+        decision = replace(proposal.decision, kind=DecisionKind.PROPOSE, reasons=(held,))
+        return replace(proposal, decision=decision), None, False
     gate = _gate(work)
     if gate.rate_limited or gate.breaker_open:  # another fix in this run may have used the last slot
         held = (
@@ -613,10 +621,10 @@ def _apply_plan(
         )
     except DriftctlError as exc:
         work.audit("action", "failed", {"started_seq": started, "message": exc.message[:2000]}, subject=addr)
+        if isinstance(exc, StateLockError):
+            raise  # someone else's Terraform run: the workspace is skipped; not a failed heal of ours
         work.rt.store.record_heal(work.name, False, work.target.breaker_failures)
         work.items.append(_item(proposal, Outcome.HEAL_FAILED, proposal_id=proposal_id))
-        if isinstance(exc, StateLockError):
-            raise
         return None
     work.audit("action", "finished", {"started_seq": started, "plan_sha256": pinned}, subject=addr)
     return started
