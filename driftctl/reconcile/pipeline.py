@@ -361,6 +361,8 @@ def _reconcile(
     work.say(f"{len(findings)} finding(s)")
     for f in findings:
         work.audit("finding", "detected", finding_data(f), subject=f.address)
+    if mode != "detect" and not rt.options.dry_run:
+        _close_resolved(work, {f.address for f in findings})
     if mode == "detect" or not findings:
         items = tuple(ItemResult(f.address, f.severity.value, Outcome.DETECTED) for f in findings)
         status = Status.DRIFT if findings else Status.CLEAN
@@ -388,6 +390,17 @@ def _reconcile(
     return WorkspaceResult(
         target.name, mode, status, items, tuple(work.alerts), recovered=recovered, duration_s=_since(started)
     )
+
+
+def _close_resolved(work: _Work, drifting: set[str]) -> None:
+    """Open proposals whose drift is gone (fixed by hand, or by an earlier heal) are superseded."""
+    store = work.rt.store
+    for row in store.proposals(workspace=work.name):
+        if row.status in ("pending", "needs_human", "blocked") and row.address not in drifting:
+            store.update_proposal(row.id, status="superseded", reason="the drift is gone")
+            work.audit(
+                "proposal", "superseded", {"proposal": row.id, "reason": "the drift is gone"}, row.address
+            )
 
 
 def _gate(work: _Work) -> Gate:
@@ -498,6 +511,8 @@ def _one_finding(work: _Work, ctx: VerifyContext, finding: Finding, scratch: Pat
             return
         proposal, plan_file, handled = _apply_fresh(work, ctx, proposal, plan_file, scratch)
         if handled:
+            for old in open_ones:
+                store.update_proposal(old.id, status="superseded", reason=f"healed by run {work.rt.run_id}")
             return
         decision = proposal.decision.kind if proposal.decision is not None else None
     if work.rt.options.dry_run:

@@ -525,3 +525,57 @@ def test_hourly_limit_heals_one_and_proposes_the_other(sb: Sandbox, db: Path) ->
     assert "hourly limit" in held["rationale"]
     assert len(rows(audit(db), "action", "started")) == 1
     assert detected(config) == {held["address"]}
+
+
+# -- 8. dry run, and a Terraform state lock held by someone else ----------------------------------------
+
+
+def test_dry_run_decides_but_applies_and_saves_nothing(sb: Sandbox, config: Path, db: Path) -> None:
+    address = drift(sb, "sg")
+    run, doc = reconcile(config, db, "auto", "--dry-run")
+    assert run.returncode == 2, run.stderr
+    assert items(doc)[address]["outcome"] == "would_apply"
+    assert address in detected(config)  # nothing applied
+    entries = audit(db)
+    assert not [e for e in entries if e.kind == "action"]
+    assert cli(db, "proposals", "-c", str(config), "--all", "-o", "json").stdout.strip() == "[]"
+    (started,) = rows(entries, "run", "started")
+    assert started.data["dry_run"] is True
+
+
+def test_a_held_state_lock_is_retried_then_the_workspace_is_skipped(
+    sb: Sandbox, config: Path, db: Path
+) -> None:
+    address = drift(sb, "queue")
+    lock_info = sb.layout.workspace / ".terraform.tfstate.lock.info"
+    # A colleague's `terraform apply` waiting at its "Enter a value:" prompt holds the state lock.
+    holder = subprocess.Popen(
+        [*sb.binary().command, "apply", "-no-color", "-input=true"],
+        cwd=sb.layout.workspace,
+        env={**os.environ, **sb.env()},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not lock_info.exists():
+            assert holder.poll() is None and time.monotonic() < deadline, "the apply never took the lock"
+            time.sleep(0.05)
+        started = time.monotonic()
+        run, doc = reconcile(config, db, "auto")
+        waited = time.monotonic() - started
+    finally:
+        assert holder.stdin is not None
+        holder.communicate("no\n", timeout=60)  # the colleague declines: the lock is released
+    (ws,) = doc["workspaces"]
+    assert run.returncode == 4, run.stderr
+    assert ws["status"] == "skipped" and "Terraform state locked" in ws["alerts"][0]
+    assert waited > 1.5  # it retried with backoff before giving up
+    assert rows(audit(db), "alert", "skipped")
+    assert not [e for e in audit(db) if e.kind == "action"]
+    # Once the lock is free, the next run heals it.
+    again, doc = reconcile(config, db, "auto")
+    assert again.returncode == 3, again.stderr
+    assert items(doc)[address]["outcome"] == "healed"

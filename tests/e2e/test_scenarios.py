@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from driftctl.audit.store import Store
 from driftctl.sandbox.layout import SandboxLayout
 from driftctl.sandbox.sandbox import Sandbox
 from driftctl.scenarios.spec import load_scenarios
@@ -60,6 +61,11 @@ def test_every_scenario_passes(scenario_sandbox: Sandbox, tmp_path: Path) -> Non
         check=False,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
+    # propose-mode left a pending revert; the next scenario's run found that drift gone and closed it.
+    with Store(f"sqlite:///{db}") as store:
+        rows = {r.run_id: r for r in store.proposals() if r.address.endswith("aws_security_group.web")}
+    proposed = rows[results["propose-mode"]["run_id"]]
+    assert (proposed.status, proposed.reason) == ("superseded", "the drift is gone")
 
 
 def test_a_failing_expectation_fails_the_run_and_says_why(scenario_sandbox: Sandbox, tmp_path: Path) -> None:
