@@ -3,61 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import os
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from driftctl import __version__
+from driftctl.cli_common import config_option, handles_errors, no_checkov_option, output_option
 from driftctl.errors import EXIT_ERROR, DriftctlError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _progress(message: str) -> None:
     click.echo(click.style("· ", fg="cyan") + message, err=True)
 
 
-def handles_errors(fn: F) -> F:
-    """Render DriftctlError as a message and its exit code; never a traceback for expected errors."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DriftctlError as exc:
-            click.echo(exc.render(), err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
-
-
 def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
-output_option = click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["console", "json"]),
-    default="console",
-    show_default=True,
-    help="Human-readable text, or JSON for scripts.",
-)
-config_option = click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="driftctl.yaml to read (default: ./driftctl.yaml if present).",
-)
 sandbox_dir_option = click.option(
     "--dir",
     "directory",
@@ -398,7 +365,7 @@ def _one_target(workspace: str, config_path: Path | None) -> Any:
 @click.option(
     "--dry-run", is_flag=True, help="Decide everything, apply and save nothing (the audit is still written)."
 )
-@click.option("--no-checkov", is_flag=True, help="Skip checkov (Rego policies and blast radius still run).")
+@no_checkov_option
 @click.option(
     "--drafter",
     type=click.Choice(["auto", "rules", "llm"]),
@@ -532,9 +499,7 @@ def reject(proposal_id: str, config_path: Path | None, reason: str, by: str | No
 @output_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handles_errors
-def apply_cmd(
-    proposal_id: str, config_path: Path | None, no_checkov: bool, output: str, quiet: bool
-) -> None:
+def apply_cmd(proposal_id: str, config_path: Path | None, no_checkov: bool, output: str, quiet: bool) -> None:
     """Apply an approved proposal, after re-checking that its plan is still fresh.
 
     \b
@@ -633,7 +598,7 @@ def scenarios_list(scenarios_dir: Path | None, output: str) -> None:
 @click.argument("names", nargs=-1)
 @scenarios_dir_option
 @sandbox_dir_option
-@click.option("--no-checkov", is_flag=True, help="Skip checkov (Rego policies and blast radius still run).")
+@no_checkov_option
 @output_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handles_errors

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -12,23 +11,11 @@ from typing import Any, TypeVar
 import click
 
 from driftctl.audit.store import DATABASE_URL_ENV, Entry, Store, default_database_path
+from driftctl.cli_common import config_option, handles_errors, output_option
 from driftctl.errors import EXIT_CLEAN, EXIT_ERROR, DriftctlError
 
 F = TypeVar("F", bound=Callable[..., Any])
 SUMMARY_WIDTH = 60
-
-
-def _handles_errors(fn: F) -> F:
-    # Same contract as driftctl.cli.handles_errors; importing it would make a cycle once cli.py imports us.
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DriftctlError as exc:
-            click.echo(exc.render(), err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _store_options(fn: F) -> F:
@@ -41,25 +28,7 @@ def _store_options(fn: F) -> F:
         help=f"SQLAlchemy database URL (default: ${DATABASE_URL_ENV}, else .driftctl/driftctl.db next to "
         "driftctl.yaml, else $XDG_DATA_HOME/driftctl/driftctl.db).",
     )(fn)
-    fn = click.option(
-        "--config",
-        "-c",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="driftctl.yaml to read (default: ./driftctl.yaml if present).",
-    )(fn)
-    return fn
-
-
-_output_option = click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["console", "json"]),
-    default="console",
-    show_default=True,
-    help="Human-readable text, or JSON for scripts.",
-)
+    return config_option(fn)
 
 
 def _open(database: str | None, config_path: Path | None) -> Store:
@@ -109,9 +78,9 @@ def audit() -> None:
 @click.option("--workspace", default=None, help="Only entries of this workspace.")
 @click.option("--kind", default=None, help="Only entries of this kind (run, finding, action, …).")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Newest N entries.")
-@_output_option
+@output_option
 @_store_options
-@_handles_errors
+@handles_errors
 def list_entries(
     run_id: str | None,
     workspace: str | None,
@@ -138,9 +107,9 @@ def list_entries(
 
 @audit.command()
 @click.argument("seq", type=int)
-@_output_option
+@output_option
 @_store_options
-@_handles_errors
+@handles_errors
 def show(seq: int, output: str, config_path: Path | None, database: str | None) -> None:
     """One entry in full, its data pretty-printed."""
     with _open(database, config_path) as store:
@@ -158,9 +127,9 @@ def show(seq: int, output: str, config_path: Path | None, database: str | None) 
 
 
 @audit.command()
-@_output_option
+@output_option
 @_store_options
-@_handles_errors
+@handles_errors
 def verify(output: str, config_path: Path | None, database: str | None) -> None:
     """Recompute the hash chain; exit 0 when intact, 1 naming each problem when not."""
     with _open(database, config_path) as store:
@@ -183,7 +152,7 @@ def verify(output: str, config_path: Path | None, database: str | None) -> None:
     "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout)."
 )
 @_store_options
-@_handles_errors
+@handles_errors
 def export(fmt: str, out_file: Path | None, config_path: Path | None, database: str | None) -> None:
     """Every entry, one canonical JSON object per line, with its hash and prev_hash."""
     with _open(database, config_path) as store:

@@ -85,9 +85,7 @@ def test_deleting_the_last_row_is_caught_by_the_head(store: Store, db_path: Path
     fill(store, 12)
     tamper(db_path, "DELETE FROM driftctl_audit WHERE seq > 10")
     report = store.verify()
-    assert report.problems == (
-        "the head says seq 12 but the last row is seq 10 (rows deleted from the end)",
-    )
+    assert report.problems == ("the head says seq 12 but the last row is seq 10 (rows deleted from the end)",)
 
 
 def test_deleting_the_head_is_caught_and_blocks_appends(store: Store, db_path: Path) -> None:
@@ -125,8 +123,13 @@ def _rehash(db_path: Path, store: Store, seq: int, **changes: str) -> None:
     entry = store.entry(seq)
     assert entry is not None
     row = {**entry.to_json(), "data": canonical(entry.data).decode(), **changes}
-    tamper(db_path, "UPDATE driftctl_audit SET status = ?, hash = ? WHERE seq = ?",
-           row["status"], entry_hash(row["prev_hash"], hashed_fields(row)), seq)
+    tamper(
+        db_path,
+        "UPDATE driftctl_audit SET status = ?, hash = ? WHERE seq = ?",
+        row["status"],
+        entry_hash(row["prev_hash"], hashed_fields(row)),
+        seq,
+    )
 
 
 def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(store: Store, db_path: Path) -> None:
@@ -138,9 +141,7 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(store: Store, db_pa
 def test_rehashing_the_last_row_is_caught_by_the_head_hash(store: Store, db_path: Path) -> None:
     fill(store, 5)
     _rehash(db_path, store, 5, status="approved")
-    assert store.verify().problems == (
-        "the head hash does not match seq 5's hash (head or last row edited)",
-    )
+    assert store.verify().problems == ("the head hash does not match seq 5's hash (head or last row edited)",)
 
 
 def test_a_row_inserted_behind_the_store_is_caught(store: Store, db_path: Path) -> None:

@@ -61,7 +61,6 @@ def test_racing_try_lock_has_exactly_one_winner_per_round(db_path: Path) -> None
         assert len(won) == 1, (round_, outcomes)
 
 
-
 def _open_worker(url: str, barrier: Any, results: Any) -> None:
     barrier.wait(timeout=60)
     try:

@@ -19,9 +19,22 @@ from .conftest import fill
 
 def test_public_api_is_pinned() -> None:
     assert sorted(audit_pkg.__all__) == sorted(
-        ["GENESIS", "AuditHead", "AuditRow", "BreakerRow", "ChainReport", "Entry", "LockRow",
-         "ProposalRow", "Store", "StoreError", "canonical", "default_database_path", "entry_hash",
-         "verify_chain"]
+        [
+            "GENESIS",
+            "AuditHead",
+            "AuditRow",
+            "BreakerRow",
+            "ChainReport",
+            "Entry",
+            "LockRow",
+            "ProposalRow",
+            "Store",
+            "StoreError",
+            "canonical",
+            "default_database_path",
+            "entry_hash",
+            "verify_chain",
+        ]
     )
     assert issubclass(StoreError, DriftctlError)
 
@@ -264,7 +277,9 @@ def test_default_database_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_passwords_never_reach_messages(tmp_path: Path) -> None:
-    assert redact_url("postgresql://user:s3cret@db.example:5432/x") == "postgresql://user:***@db.example:5432/x"
+    assert (
+        redact_url("postgresql://user:s3cret@db.example:5432/x") == "postgresql://user:***@db.example:5432/x"
+    )
     for url in ("nonsense://user:s3cret@host/db", "postgresql+nodriver://user:s3cret@host/db"):
         with pytest.raises(StoreError) as info:
             Store(url)
