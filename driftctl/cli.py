@@ -367,6 +367,13 @@ def _one_target(workspace: str, config_path: Path | None) -> Any:
 )
 @no_checkov_option
 @click.option(
+    "--strategy",
+    type=click.Choice(["revert", "adopt"]),
+    default=None,
+    help="Force this fix for every finding (default: by severity: security-relevant or destructive drift "
+    "is reverted, benign drift adopted). Policies still decide whether it may apply.",
+)
+@click.option(
     "--drafter",
     type=click.Choice(["auto", "rules", "llm"]),
     default="auto",
@@ -385,6 +392,7 @@ def reconcile(
     mode: str | None,
     dry_run: bool,
     no_checkov: bool,
+    strategy: str | None,
     drafter: str,
     output: str,
     color: bool | None,
@@ -408,6 +416,7 @@ def reconcile(
     """
     from driftctl.assess.engine import AssessOptions
     from driftctl.detect.targets import resolve_targets
+    from driftctl.models import Strategy
     from driftctl.reconcile.pipeline import reconcile as run_reconcile
     from driftctl.report.reconcile import render_reconcile
 
@@ -420,6 +429,7 @@ def reconcile(
         assess=AssessOptions(checkov=not no_checkov),
         llm=llm,
         max_attempts=attempts,
+        strategy=Strategy(strategy) if strategy else None,
     )
     targets, _ = resolve_targets(workspaces, path, ())
     report = run_reconcile(targets, rt)

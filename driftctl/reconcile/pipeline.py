@@ -80,6 +80,7 @@ class Status(StrEnum):
 class ReconcileOptions:
     mode: str | None = None  # None: each workspace's configured mode
     dry_run: bool = False
+    strategy: Strategy | None = None  # force revert or adopt for every finding; None: severity policy
     llm: LlmDrafter | None = None
     max_attempts: int = 2
     assess: AssessOptions | None = None  # None: the defaults (checkov on)
@@ -424,7 +425,7 @@ def _draft(
 ) -> tuple[Proposal, Path | None]:
     """Draft, verify and assess one finding; the revert plan file that was scored, if any."""
     o = work.rt.options
-    options = ProposeOptions(strategy=strategy, llm=o.llm, max_attempts=o.max_attempts)
+    options = ProposeOptions(strategy=strategy or o.strategy, llm=o.llm, max_attempts=o.max_attempts)
     kept: list[dict[str, Any]] = []
     work.say(f"drafting a fix for {finding.address}")
     proposal = draft_and_verify(finding, ctx, options, scratch, kept)

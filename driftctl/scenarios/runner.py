@@ -96,7 +96,7 @@ class ScenarioRun:
             return ScenarioResult(
                 s.name, s.summary, False, (f"injection failed: {exc.message}",), tuple(injected)
             )
-        report = self._reconcile(s.mode)
+        report = self._reconcile(s.mode, s.strategy)
         seconds = round(time.perf_counter() - started, 2)
         result = self._check(sf, report, tuple(injected), seconds)
         self.progress(f"scenario {s.name}: {'pass' if result.passed else 'FAIL'} in {seconds:.1f}s")
@@ -109,10 +109,12 @@ class ScenarioRun:
             raise SandboxError(f"code_change: {find!r} is not in {file}")
         path.write_text(text.replace(find, replace, 1))
 
-    def _reconcile(self, mode: str) -> ReconcileReport:
+    def _reconcile(self, mode: str, strategy: str | None) -> ReconcileReport:
+        from driftctl.models import Strategy
         from driftctl.reconcile.pipeline import reconcile
 
-        self.rt.options = dataclasses.replace(self.rt.options, mode=mode)
+        forced = Strategy(strategy) if strategy else None
+        self.rt.options = dataclasses.replace(self.rt.options, mode=mode, strategy=forced)
         self.rt.run_id = _new_run_id()
         return reconcile([self.target], self.rt)
 

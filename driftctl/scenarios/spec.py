@@ -58,6 +58,7 @@ class Scenario(_Strict):
     name: Annotated[str, Field(min_length=1)]
     summary: Annotated[str, Field(min_length=1)]
     mode: Literal["auto", "propose", "detect"] = "auto"
+    strategy: Literal["revert", "adopt"] | None = None  # force it (as `reconcile --strategy`); None: policy
     inject: Annotated[list[Injection], Field(min_length=1)]
     code_change: CodeChange | None = None
     expect: Expect

@@ -45,7 +45,7 @@ def test_the_shipped_scenarios_cover_what_issue_6_asks_for() -> None:
         i.address and i.address.startswith('module.storage["') for s in loaded.values() for i in s.inject
     )
     outcomes = {e.outcome for s in loaded.values() for e in s.expect.findings.values()}
-    assert {"healed", "proposed", "needs_human"} <= outcomes
+    assert {"healed", "proposed", "needs_human", "blocked"} <= outcomes
 
 
 def test_every_shipped_mutation_name_exists() -> None:
