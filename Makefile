@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sandbox_bench.py
 	$(BIN)/python bench/detect_bench.py --sandbox
 	$(BIN)/python bench/assess_bench.py
+	$(BIN)/python bench/heal_bench.py
 
 sandbox-down: $(STAMP)
 	$(BIN)/driftctl sandbox down
