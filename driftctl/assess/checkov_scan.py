@@ -17,7 +17,6 @@ always evaluates: its results prove the document was scanned, and make checkov's
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from driftctl.errors import ConfigError, DriftctlError
+from driftctl.terraform.runner import drain, signal_group
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_SEVERITIES = REPO / "policies" / "checkov_severity.yaml"
@@ -61,7 +61,6 @@ _CANARY: Mapping[str, Any] = {
     "values": {"name": "driftctl-checkov-canary"},
 }
 _STDERR_TAIL = 1500
-_DRAIN_S = 5.0
 
 
 class CheckovError(DriftctlError):
@@ -287,14 +286,14 @@ def _run(binary: Path, files: list[Path], work: Path, timeout: float) -> _Output
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        _, stderr = _drain(proc)
+        signal_group(proc, signal.SIGKILL)
+        _, stderr = drain(proc)
         raise CheckovError(
             f"checkov did not finish within {timeout:g} s and was killed", stderr=stderr
         ) from None
     except BaseException:
-        _kill_group(proc)
-        _drain(proc)
+        signal_group(proc, signal.SIGKILL)
+        drain(proc)
         raise
     try:
         output = json.loads(stdout)
@@ -406,21 +405,3 @@ def _sorted(findings: Iterable[CheckFinding]) -> tuple[CheckFinding, ...]:
 def _tail(stderr: str) -> str:
     text = stderr.strip()
     return text if len(text) <= _STDERR_TAIL else "…" + text[-_STDERR_TAIL:]
-
-
-def _kill_group(proc: subprocess.Popen[str]) -> None:
-    # The group id is the child's pid (start_new_session); it may be gone already.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _drain(proc: subprocess.Popen[str]) -> tuple[str, str]:
-    try:
-        return proc.communicate(timeout=_DRAIN_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
-        proc.wait()
-        return "", ""

@@ -122,8 +122,8 @@ class SubprocessRunner:
         try:
             stdout, stderr = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
-            _signal_group(proc, signal.SIGKILL)
-            _drain(proc)
+            signal_group(proc, signal.SIGKILL)
+            drain(proc)
             raise TerraformTimeoutError(
                 f"`{_quote(argv)}` did not finish within {limit:g} s and was killed with its process group",
                 command=argv,
@@ -133,12 +133,12 @@ class SubprocessRunner:
             # Ctrl-C does not reach a process in its own session: stop it ourselves, gently first, so
             # Terraform can write its state and release the lock.
             try:
-                _signal_group(proc, signal.SIGINT)
+                signal_group(proc, signal.SIGINT)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=_INTERRUPT_GRACE_S)
             finally:
-                _signal_group(proc, signal.SIGKILL)
-                _drain(proc)
+                signal_group(proc, signal.SIGKILL)
+                drain(proc)
             raise
         return TerraformResult(
             args=tuple(args),
@@ -490,21 +490,23 @@ def _squeeze(lines: list[str]) -> str:
     return "\n".join(kept).strip()
 
 
-def _signal_group(proc: subprocess.Popen[str], sig: signal.Signals) -> None:
-    # The group id is the child's pid (start_new_session); it may be gone already.
+def signal_group(proc: subprocess.Popen[str], sig: signal.Signals) -> None:
+    """Signal a child started with ``start_new_session`` and its whole group; it may be gone already."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
+        os.killpg(proc.pid, sig)  # the group id is the child's pid
 
 
-def _drain(proc: subprocess.Popen[str]) -> None:
+def drain(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """Reap a signalled child and return what it still wrote; ("", "") if its pipes never close."""
     try:
-        proc.communicate(timeout=_DRAIN_S)
+        return proc.communicate(timeout=_DRAIN_S)
     except subprocess.TimeoutExpired:
         proc.kill()
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
         proc.wait()
+        return "", ""
 
 
 def _quote(argv: Sequence[str]) -> str:
