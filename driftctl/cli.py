@@ -155,7 +155,7 @@ def detect(
     sys.exit(report.exit_code)
 
 
-def _llm_drafter(config_path: Path | None, drafter: str) -> tuple[Any, int]:
+def _llm_drafter(config_path: Path | None, drafter: str, quiet: bool = False) -> tuple[Any, int]:
     """The LLM drafter asked for (``llm``), or configured (``auto``), and its redraft budget; else None.
 
     Endpoint: the `llm:` section of driftctl.yaml, overridden by DRIFTCTL_LLM_BASE_URL and
@@ -184,9 +184,11 @@ def _llm_drafter(config_path: Path | None, drafter: str) -> tuple[Any, int]:
     config = LlmConfig(base_url=base_url, model=model, api_key_env=key_env)
     attempts = 2
     if settings is not None:
-        config = dataclasses.replace(config, timeout_s=settings.timeout_s, max_retries=settings.max_retries)
+        config = dataclasses.replace(
+            config, timeout_s=settings.timeout_s, max_retries=settings.max_retries, budget_s=settings.budget_s
+        )
         attempts = settings.max_attempts
-    return LlmDrafter(config), attempts
+    return LlmDrafter(config, progress=None if quiet else _progress), attempts
 
 
 # -- propose --------------------------------------------------------------------------------------
@@ -244,7 +246,7 @@ def propose(
         raise DriftctlError(
             f"propose works on one workspace at a time; name one of: {', '.join(t.name for t in targets)}"
         )
-    llm, attempts = _llm_drafter(config_path, drafter)
+    llm, attempts = _llm_drafter(config_path, drafter, quiet)
     options = ProposeOptions(
         address=address, strategy=Strategy(strategy) if strategy else None, llm=llm, max_attempts=attempts
     )
@@ -333,7 +335,7 @@ def _runtime(config_path: Path | None, quiet: bool, **options: Any) -> tuple[Any
 
     path = config_path or find_config()
     db = default_database_path(path)
-    store = Store.open(db)
+    store = Store.open(db, path)
     rt = Runtime(
         store=store,
         data_dir=db.parent,
@@ -420,7 +422,7 @@ def reconcile(
     from driftctl.reconcile.pipeline import reconcile as run_reconcile
     from driftctl.report.reconcile import render_reconcile
 
-    llm, attempts = _llm_drafter(config_path, drafter)
+    llm, attempts = _llm_drafter(config_path, drafter, quiet)
     rt, path = _runtime(
         config_path,
         quiet,

@@ -158,6 +158,7 @@ def draft_and_verify(
                 final = replace(draft, notes=tuple(notes), edits=formatted(draft.edits, check))
                 return Proposal(finding, final, replace(check, attempts=attempt))
             errors.append(check.reason)
+            options.llm.reject_last(f"failed verification: {check.reason}")
             notes.append(f"LLM draft {attempt} failed verification: {check.reason}")
         else:
             notes.append("the LLM's drafts kept failing verification; the rules drafter took over")
@@ -198,9 +199,11 @@ def _llm_draft(
             finding.address, Strategy.REVERT, "llm", (), reply.rationale, reply.confidence, audit=reply.audit
         ), ""
     if reply.block is None:
+        llm.reject_last("the LLM chose adopt but sent no block")
         return None, "the LLM chose adopt but sent no block"
     violations = check_block(block, reply.block, finding.resource.type, finding.resource.name)
     if violations:
+        llm.reject_last("guardrails: " + "; ".join(violations))
         return None, "guardrails rejected the LLM's edit: " + "; ".join(violations)
     after = where.text[: where.start] + reply.block.strip() + where.text[where.end :]
     edit = FileEdit(path, where.text, after)

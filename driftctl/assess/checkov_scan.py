@@ -22,13 +22,13 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from driftctl.errors import ConfigError, DriftctlError
+from driftctl.scratch import scratch_dir
 from driftctl.terraform.runner import drain, signal_group
 
 REPO = Path(__file__).resolve().parents[2]
@@ -180,8 +180,8 @@ def scan_fix(
     if not any(sides.values()):
         return CheckovResult()
     binary = resolve_checkov()
-    with tempfile.TemporaryDirectory(prefix="driftctl-checkov-") as tmp:
-        work = Path(tmp)
+    with scratch_dir("checkov-") as tmp:  # under .driftctl/tmp in a reconcile (see driftctl.scratch)
+        work = tmp
         files: list[Path] = []
         for side, resources in sides.items():
             if resources:
