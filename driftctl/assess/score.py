@@ -131,7 +131,7 @@ def _confidence(
             reasons.append(
                 Reason("verification", f"passed after {verification.attempts} attempts", confidence=penalty)
             )
-    if blast.risk > 0:
+    if blast.risk > 0 and verification is not None and verification.ok:  # unverified: already 0.5
         reasons.append(
             Reason(
                 "blast",
