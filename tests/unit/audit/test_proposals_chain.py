@@ -144,8 +144,8 @@ def test_a_proposal_inserted_behind_the_store_is_named(store: Store, db_path: Pa
     tamper(
         db_path,
         "INSERT INTO driftctl_proposal (id, run_id, workspace, address, strategy, status, decision,"
-        " rationale, summary, data, created_at, updated_at) VALUES ('ffff00001111', 'r', 'prod', 'a.b', 'adopt',"
-        " 'approved', '', '', '', '{}', 't', 't')",
+        " rationale, summary, data, created_at, updated_at)"
+        " VALUES ('ffff00001111', 'r', 'prod', 'a.b', 'adopt', 'approved', '', '', '', '{}', 't', 't')",
     )
     assert store.verify().problems == (
         "proposal ffff00001111: no chained state (written behind the store, or before proposals were "
