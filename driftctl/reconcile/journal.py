@@ -45,7 +45,8 @@ def _path(data_dir: Path, proposal: str) -> Path:
 
 def begin(data_dir: Path, *, proposal: str, workspace: str, address: str, root: Path, diff: str) -> Path:
     """Record the edit about to be written (fsynced, so it survives the kill that follows)."""
-    path = _path(private_dir(data_dir / JOURNAL_DIR), proposal)
+    private_dir(data_dir / JOURNAL_DIR)
+    path = _path(data_dir, proposal)
     doc = {
         "proposal": proposal,
         "workspace": workspace,
