@@ -151,7 +151,7 @@ def recover(data_dir: Path, workspace: str) -> list[Recovered]:
 def recover_workspace(rt: Runtime, workspace: str) -> tuple[str, ...]:
     """At the start of a reconcile or apply: sweep dead runs' scratch directories, resolve interrupted
     adopt edits of ``workspace``; each is said (progress), audited and returned as a note."""
-    notes = list(sweep(rt.data_dir / SCRATCH_DIR))
+    notes = [*sweep(rt.data_dir / SCRATCH_DIR), *sweep()]  # ours, and a killed run's checkov home in /tmp
     for note in notes:
         rt.progress(f"{workspace}: {note}")
     for found in recover(rt.data_dir, workspace):

@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from driftctl.audit.chain import entry_hash, hashed_fields
-from driftctl.audit.cli import audit
 from driftctl.audit.keys import KEY_FILE_NAME, Keyring, key_id, load_keyring, rotate_key_file
 from driftctl.audit.store import Store
+from driftctl.cli.audit import audit
 from driftctl.errors import ConfigError
 
 from .conftest import fill, tamper

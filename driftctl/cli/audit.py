@@ -1,5 +1,8 @@
-"""The `driftctl audit` commands: list, show, verify, export and anchor the audit trail, rotate its key
-(I/O: database, terminal, anchor files, git)."""
+"""`driftctl audit`: list, show, verify, export and anchor the audit trail, rotate its key (I/O:
+database, terminal, anchor files, git).
+
+The store (SQLModel/SQLAlchemy) is imported only when a command runs, so `driftctl --help` stays light.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,18 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from driftctl.audit.anchor import check_anchor, current_anchor, read_anchors, write_anchor
-from driftctl.audit.keys import KEY_FILE_NAME, configured_keyring, rotate_key_file
-from driftctl.audit.store import DATABASE_URL_ENV, Entry, Store, default_database_path
-from driftctl.cli_common import config_option, handles_errors, output_option
+from driftctl.cli.common import config_option, handles_errors, output_option
 from driftctl.errors import EXIT_CLEAN, EXIT_ERROR, DriftctlError
 
+if TYPE_CHECKING:
+    from driftctl.audit.store import Entry, Store
+
 F = TypeVar("F", bound=Callable[..., Any])
+DATABASE_URL_ENV = "DRIFTCTL_DATABASE_URL"  # the same name as driftctl.audit.store's, without importing it
 SUMMARY_WIDTH = 60
 
 
@@ -35,6 +39,8 @@ def _store_options(fn: F) -> F:
 
 
 def _open(database: str | None, config_path: Path | None) -> Store:
+    from driftctl.audit.keys import configured_keyring
+    from driftctl.audit.store import Store, default_database_path
     from driftctl.config import find_config
 
     path = config_path or find_config()
@@ -157,6 +163,8 @@ def verify(
 ) -> None:
     """Recompute the keyed chain and check every proposal against it; exit 0 when intact, 1 naming
     each problem (the row, the proposal or the anchor) when not."""
+    from driftctl.audit.anchor import check_anchor, read_anchors
+
     with _open(database, config_path) as store:
         report = store.verify()
         extra: list[str] = []
@@ -195,6 +203,8 @@ def anchor(target: str, repo: Path, config_path: Path | None, database: str | No
     Anchor somewhere the database's writers cannot rewrite (another host, a protected git ref):
     `verify --anchor` then proves that no row up to the anchored seq was removed or rewritten.
     """
+    from driftctl.audit.anchor import current_anchor, write_anchor
+
     with _open(database, config_path) as store:
         found = current_anchor(store)
     click.echo(write_anchor(found, target, repo))
@@ -205,12 +215,14 @@ def anchor(target: str, repo: Path, config_path: Path | None, database: str | No
     "--key-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"The key file (default: audit.key_file of driftctl.yaml, else .driftctl/{KEY_FILE_NAME}).",
+    help="The key file (default: audit.key_file of driftctl.yaml, else .driftctl/audit.key).",
 )
 @config_option
 @handles_errors
 def rotate_key(key_file: Path | None, config_path: Path | None) -> None:
     """Add a new audit key: new rows are signed with it; the old keys stay in the file to verify old rows."""
+    from driftctl.audit.keys import KEY_FILE_NAME, rotate_key_file
+    from driftctl.audit.store import default_database_path
     from driftctl.config import find_config, load_audit_settings
 
     path = config_path or find_config()
