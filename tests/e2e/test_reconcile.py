@@ -291,7 +291,7 @@ def test_audit_verify_catches_edited_and_deleted_rows(
     _tamper(edited, "UPDATE driftctl_audit SET data = ? WHERE seq = ?", forged, started.seq)
     out = cli(edited, "audit", "verify")
     assert out.returncode == 1
-    assert f"seq {started.seq}: hash does not match" in out.stdout
+    assert f"seq {started.seq}: MAC does not match" in out.stdout
 
     middle = _copy_db(db, tmp_path / "middle.db")
     _tamper(middle, "DELETE FROM driftctl_audit WHERE seq = ?", last // 2)
