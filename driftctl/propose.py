@@ -26,6 +26,7 @@ from driftctl.verify import VerifyContext, planned_from, verify, workspace_root
 
 if TYPE_CHECKING:
     from driftctl.assess.engine import AssessOptions
+    from driftctl.assess.score import HistoryLike
     from driftctl.draft.llm import LlmDrafter
 
 Progress = Callable[[str], None]
@@ -120,7 +121,11 @@ def adopted_change(plan_doc: dict[str, Any], address: str) -> dict[str, Any]:
 
 
 def assess_proposal(
-    proposal: Proposal, fix_plan: dict[str, Any], gate: Gate, options: AssessOptions | None = None
+    proposal: Proposal,
+    fix_plan: dict[str, Any],
+    gate: Gate,
+    options: AssessOptions | None = None,
+    history: HistoryLike | None = None,
 ) -> Proposal:
     """The proposal with its assessment and decision; a policy engine that fails blocks (fails closed)."""
     from driftctl.assess.engine import AssessOptions, assess_plan
@@ -133,6 +138,7 @@ def assess_proposal(
             source=proposal.finding.address,
             draft=proposal.draft,
             verification=proposal.verification,
+            history=history,
         )
     except DriftctlError as exc:
         blocked = Decision(DecisionKind.BLOCK, (f"assessment failed, so nothing may apply: {exc.message}",))

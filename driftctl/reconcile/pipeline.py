@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from driftctl import __version__
 from driftctl.assess.decide import Gate
+from driftctl.audit.history import heal_history
 from driftctl.audit.llm import record_llm_attempts
 from driftctl.detect.engine import Policy, Target, finish, terraform_for, workspace_plan
 from driftctl.detect.findings import detect_plan
@@ -436,7 +437,8 @@ def _draft(
         revert = proposal.draft.strategy is Strategy.REVERT and bool(kept)
         fix_plan = kept[-1] if revert else adopted_change(work.plan_doc, finding.address)
         work.say(f"assessing the fix for {finding.address}")
-        proposal = assess_proposal(proposal, fix_plan, _gate(work), o.assess)
+        history = heal_history(work.rt.store, work.name, finding.address)  # evidence for confidence
+        proposal = assess_proposal(proposal, fix_plan, _gate(work), o.assess, history)
         if revert and proposal.verification is not None:
             plan_file = _scored_plan(scratch, proposal.verification.plan_sha256)
     return proposal, plan_file
