@@ -241,7 +241,7 @@ class Instance(SandboxResource):
                 Attribute("instance_type", types.String(), optional=True, computed=True),
                 Attribute("subnet_id", types.String(), optional=True, computed=True, requires_replace=True),
                 Attribute("vpc_security_group_ids", types.Set(types.String()), optional=True, computed=True),
-                Attribute("private_ip", types.String(), computed=True),
+                Attribute("private_ip", types.String(), optional=True, computed=True, requires_replace=True),
                 *tag_attrs(),
             ]
         )
@@ -286,6 +286,8 @@ class Instance(SandboxResource):
         }
         if isinstance(planned.get("subnet_id"), str):
             kwargs["SubnetId"] = planned["subnet_id"]
+        if isinstance(planned.get("private_ip"), str):
+            kwargs["PrivateIpAddress"] = planned["private_ip"]
         if isinstance(planned.get("vpc_security_group_ids"), list):
             kwargs["SecurityGroupIds"] = planned["vpc_security_group_ids"]
         if planned.get("tags"):
