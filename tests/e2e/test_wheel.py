@@ -129,3 +129,21 @@ def test_the_sandbox_from_the_wheel_says_it_needs_a_checkout(installed: Path, ou
     assert done.returncode == 1
     assert "needs a driftctl source checkout" in done.stderr and "DRIFTCTL_SOURCE" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_checkov_from_the_wheel_is_looked_up_on_path_and_missing_is_a_clear_error(
+    installed: Path, outside: Path
+) -> None:
+    plan_file = outside / "plan.json"
+    shutil.copy2(PLANS / "all_drift_normal.json", plan_file)
+    done = subprocess.run(
+        [str(installed / "driftctl"), "assess", "--plan-file", str(plan_file)],
+        cwd=outside,
+        env={"PATH": f"{installed}:/usr/bin:/bin", "HOME": str(outside)},  # no .venv-checkov, no checkov
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no checkov found" in done.stderr and "DRIFTCTL_CHECKOV" in done.stderr
+    assert "Traceback" not in done.stderr
