@@ -24,7 +24,13 @@ _CHECKOUT_MARKERS = ("pyproject.toml", "terraform/sandbox", "modules")
 
 def policies_dir() -> Path:
     """The directory of the shipped policies: Rego files, ``severity.yaml``, ``blast.yaml``..."""
-    root = files(POLICIES_PACKAGE)
+    try:
+        root = files(POLICIES_PACKAGE)
+    except ModuleNotFoundError:  # an editable install made before policies/ became package data
+        raise DriftctlError(
+            f"the shipped policies ({POLICIES_PACKAGE}) are not installed",
+            hint="reinstall driftctl (`pip install -e .` in a checkout, or `make install`)",
+        ) from None
     if not isinstance(root, Path) or not root.is_dir():  # a zip import gives a zipfile.Path
         raise DriftctlError(
             f"the shipped policies ({POLICIES_PACKAGE}) are not a directory on disk: {root}",

@@ -9,7 +9,7 @@ import pytest
 from driftctl.assess.blast import SHIPPED_WEIGHTS
 from driftctl.assess.rego import SHIPPED_POLICIES
 from driftctl.detect.severity import SHIPPED_POLICY
-from driftctl.errors import SandboxError
+from driftctl.errors import DriftctlError, SandboxError
 from driftctl.shipped import SOURCE_ENV, policies_dir, policy_file, require_source_checkout, source_checkout
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,3 +37,14 @@ def test_an_explicit_checkout_is_used_and_checked(monkeypatch: pytest.MonkeyPatc
         require_source_checkout("the sample stack")
     assert f"{SOURCE_ENV}={tmp_path} is not one" in err.value.message
     assert err.value.hint and "clone the driftctl repository" in err.value.hint
+
+
+def test_a_stale_install_without_the_policies_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import driftctl.shipped
+
+    monkeypatch.setattr(driftctl.shipped, "POLICIES_PACKAGE", "driftctl.no_such_policies")
+    with pytest.raises(DriftctlError) as err:
+        policies_dir()
+    assert "not installed" in err.value.message and err.value.hint and "pip install -e ." in err.value.hint
