@@ -96,3 +96,49 @@ def test_applying_the_plan_puts_the_default_back_in_the_cloud(drifted: Sandbox, 
     tf.apply(plan_file)
     assert _retention(drifted, url) == DEFAULT_RETENTION
     assert tf.plan().changes is False
+
+
+ANONYMOUS = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+
+provider "aws" {
+  region = "us-east-1"
+}
+
+# No names: hashicorp/aws generates them (name is Optional+Computed+ForceNew); so does the stand-in.
+resource "aws_sqs_queue" "anonymous" {}
+
+resource "aws_cloudwatch_log_group" "anonymous" {}
+"""
+
+
+def test_resources_without_a_name_get_a_generated_one_and_the_defaults(
+    fast_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    workspace = tmp_path / "anonymous"
+    workspace.mkdir()
+    (workspace / "main.tf").write_text(ANONYMOUS)
+    tf = fast_sandbox.terraform(workspace=workspace)
+    tf.init()
+    plan_file = workspace / "create.tfplan"
+    assert tf.plan(out=plan_file).changes
+    planned = {c["address"]: c["change"] for c in tf.show_json(plan_file)["resource_changes"]}
+    queue = planned["aws_sqs_queue.anonymous"]
+    assert queue["after_unknown"]["name"] is True  # known after apply, as with the real provider
+    assert queue["after"]["message_retention_seconds"] == DEFAULT_RETENTION
+    assert queue["after"]["visibility_timeout_seconds"] == 30 and queue["after"]["delay_seconds"] == 0
+    assert planned["aws_cloudwatch_log_group.anonymous"]["after"]["retention_in_days"] == 0
+    tf.apply(plan_file)
+    try:
+        shown = tf.run(("show", "-json", "-no-color")).stdout
+        values = {r["address"]: r["values"] for r in json.loads(shown)["values"]["root_module"]["resources"]}
+        for address in ("aws_sqs_queue.anonymous", "aws_cloudwatch_log_group.anonymous"):
+            assert values[address]["name"].startswith("terraform-"), values[address]
+        assert _retention(fast_sandbox, values["aws_sqs_queue.anonymous"]["url"]) == DEFAULT_RETENTION
+        assert tf.plan().changes is False  # the generated names are stable: no diff, no replacement
+    finally:
+        tf.run(("destroy", "-auto-approve", "-input=false", "-no-color"))

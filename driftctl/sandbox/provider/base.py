@@ -63,7 +63,7 @@ def with_provider_defaults(
     hashicorp/aws (plugin SDK ``Default:``) plans an omitted attribute to its default on every plan, so
     a value changed out of band is put back; Terraform's proposed state keeps the prior value of an
     Optional+Computed attribute instead, which is why the provider does it here. Without the
-    configuration (an older tf) nothing changes.
+    configuration (plan() called outside ConfigAwareServicer) nothing changes.
     """
     if config is None:
         return planned
