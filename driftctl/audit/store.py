@@ -50,6 +50,7 @@ from driftctl.errors import DriftctlError
 
 DATABASE_URL_ENV = "DRIFTCTL_DATABASE_URL"
 BUSY_TIMEOUT_S = 30
+SCHEMA_LOCK_KEY = 0x6472696674  # "drift": serialises table creation on PostgreSQL
 _WRITE = "driftctl_write"  # execution option: this transaction writes, so SQLite takes the lock up front
 _NO_FILTER: Mapping[str, Any] = MappingProxyType({})
 _TABLES = (AuditRow, AuditHead, ProposalRow, BreakerRow, LockRow)
@@ -160,6 +161,17 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
+def _add_missing_columns(conn: Connection) -> None:
+    """Columns added since a table was created (nullable text: old rows stay as they were)."""
+    found = inspect(conn)
+    for model in (AuditRow, AuditHead):
+        table = _table(model)
+        have = {c["name"] for c in found.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have:
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} VARCHAR"))
+
+
 class Store:
     """The driftctl database: audit trail, proposals, breakers and locks."""
 
@@ -205,8 +217,7 @@ class Store:
         for attempt in range(attempts):
             try:
                 with self._errors("create the driftctl tables"):
-                    SQLModel.metadata.create_all(self._write_engine, tables=[_table(t) for t in _TABLES])
-                    self._add_missing_columns()
+                    self._create_tables()
                 self._ensure_head()
                 return
             except StoreError as exc:
@@ -215,16 +226,19 @@ class Store:
                 self._engine.dispose()
                 time.sleep(0.05 + 0.05 * attempt)
 
-    def _add_missing_columns(self) -> None:
-        """Columns added since a table was created (nullable, so old rows stay as they were)."""
-        found = inspect(self._engine)
-        for model in (AuditRow, AuditHead):
-            table = _table(model)
-            have = {c["name"] for c in found.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in have:
-                    with self._write_engine.begin() as conn:
-                        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} VARCHAR"))
+    def _create_tables(self) -> None:
+        tables = [_table(t) for t in _TABLES]
+        if make_url(self.url).get_backend_name() != "postgresql":
+            SQLModel.metadata.create_all(self._write_engine, tables=tables)
+            with self._write_engine.begin() as conn:
+                _add_missing_columns(conn)
+            return
+        # CREATE TABLE IF NOT EXISTS races on PostgreSQL: two first-time creators collide on the row
+        # type's unique index. A transaction-scoped advisory lock lets one create while others wait.
+        with self._write_engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            SQLModel.metadata.create_all(conn, tables=tables)
+            _add_missing_columns(conn)
 
     @classmethod
     def open(cls, default_sqlite: Path, config_path: Path | None = None) -> Store:
