@@ -8,7 +8,6 @@ and the proposal says so.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from driftctl.detect.severity import SeverityRules, classify
 from driftctl.draft.rules import RulesDrafter, preferred_strategy
 from driftctl.errors import DriftctlError
 from driftctl.models import Decision, DecisionKind, Draft, FileEdit, Finding, Proposal, Strategy, Verification
+from driftctl.scratch import scratch_dir
 from driftctl.verify import VerifyContext, planned_from, verify, workspace_root
 
 if TYPE_CHECKING:
@@ -71,8 +71,8 @@ def _propose(
 ) -> list[Proposal]:
     assert target.path is not None
     terraform_at = terraform_for(target)
-    with tempfile.TemporaryDirectory(prefix="driftctl-propose-") as tmp:
-        scratch = Path(tmp)
+    with scratch_dir("propose-") as tmp:  # owned by this pid: a killed run's is swept (driftctl.scratch)
+        scratch = tmp
         plan, shown = workspace_plan(target, terraform_at(target.path), scratch, progress)
         detect_doc = json.loads(shown)
         findings, _pending = detect_plan(plan)
