@@ -71,18 +71,20 @@ def end(data_dir: Path, proposal: str) -> None:
     _path(data_dir, proposal).unlink(missing_ok=True)
 
 
-def _git_check(root: Path, diff: str, *reverse: str) -> bool:
-    return (
-        subprocess.run(
-            ["git", "apply", "-p1", "--check", *reverse, "-"],
+def _git_apply(root: Path, diff: str, *args: str) -> bool:
+    """``git apply -p1 ARGS`` of ``diff`` in ``root``; whether it succeeded (no git counts as no)."""
+    try:
+        done = subprocess.run(
+            ["git", "apply", "-p1", *args, "-"],
             cwd=root,
             input=diff.encode(),
             capture_output=True,
             check=False,
             timeout=60,
-        ).returncode
-        == 0
-    )
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def _alive(pid: int) -> bool:
@@ -115,21 +117,13 @@ def recover(data_dir: Path, workspace: str) -> list[Recovered]:
         if doc.get("workspace") != workspace or (pid != os.getpid() and _alive(pid)):
             continue
         address = str(doc.get("address", ""))
-        if _git_check(root, diff, "-R"):
-            subprocess.run(
-                ["git", "apply", "-p1", "-R", "-"],
-                cwd=root,
-                input=diff.encode(),
-                capture_output=True,
-                check=True,
-                timeout=60,
-            )
+        if _git_apply(root, diff, "--check", "-R") and _git_apply(root, diff, "-R"):
             outcome = "rolled_back"
             message = (
                 f"rolled back the adopt edit of proposal {proposal} ({address}) in {root}: its apply was "
                 f"interrupted (process {pid} is gone); `driftctl apply {proposal}` to try again"
             )
-        elif _git_check(root, diff):
+        elif _git_apply(root, diff, "--check"):
             outcome = "not_written"
             message = (
                 f"the adopt apply of proposal {proposal} ({address}) was interrupted before its edit was "
