@@ -58,6 +58,7 @@ def test_a_hung_endpoint_spends_one_budget_for_the_whole_run_then_no_request_is_
                 timeout_s=0.3,
                 max_retries=5,
                 budget_s=0.5,
+                backoff_base_s=0,  # no wait between retries: every second spent is a request
             ),
             sleep=lambda _s: None,
             progress=lines.append,
