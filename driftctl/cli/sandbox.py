@@ -18,7 +18,7 @@ from driftctl.cli.common import (
 from driftctl.errors import EXIT_ERROR, DriftctlError
 
 
-@click.group()
+@click.group(short_help="A local cloud (moto) and a Terraform stack to try it on.")
 def sandbox() -> None:
     """A local AWS stand-in (moto + a sandbox provider) with a sample stack to drift and heal.
 

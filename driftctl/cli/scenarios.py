@@ -20,7 +20,7 @@ from driftctl.cli.common import (
 from driftctl.errors import EXIT_ERROR
 
 
-@click.group()
+@click.group(short_help="Drift scenarios on the sandbox: inject, reconcile, check.")
 def scenarios() -> None:
     """Drift scenarios on the sandbox: inject, reconcile, check the outcome (see scenarios/)."""
 
