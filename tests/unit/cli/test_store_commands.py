@@ -81,9 +81,7 @@ def test_database_option_and_env_name_the_store(home: Path, monkeypatch: pytest.
     assert not (home / ".driftctl").exists()
 
 
-def test_postgres_without_psycopg_says_how_to_install_it(
-    home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_postgres_without_psycopg_says_how_to_install_it(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "psycopg", None)  # what `import psycopg` sees when it is missing
     result = CliRunner().invoke(main, ["audit", "list", "--database", "postgresql://me:hunter2@db/driftctl"])
     assert result.exit_code == 1
