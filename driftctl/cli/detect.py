@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -132,7 +133,10 @@ def detect(
     use_color = out_file is None and (
         color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     )
-    text = render(report, output, color=bool(use_color) and output == "console")
+    if output == "sarif":
+        text = _sarif(report, targets, policy.severity)
+    else:
+        text = render(report, output, color=bool(use_color) and output == "console")
     if out_file is not None:
         tmp = out_file.with_name(out_file.name + ".tmp")
         tmp.write_text(text)
@@ -142,3 +146,15 @@ def detect(
     else:
         click.echo(text, nl=not text.endswith("\n"))
     sys.exit(exit_code(report, fail_on=Severity(fail_on), soft_fail=soft_fail))
+
+
+def _sarif(report: Any, targets: Any, rules: Any) -> str:
+    """SARIF whose results point at each resource block's file and line, with the rules' descriptions."""
+    from driftctl.detect.locations import resource_locations
+    from driftctl.report.sarif import SarifOutput
+
+    descriptions = {r.id: r.description for r in rules.rules if r.description}
+    descriptions["default"] = f"No severity rule matched: the default severity, {rules.default.value}"
+    return SarifOutput().render(
+        report, locations=resource_locations(report, targets), descriptions=descriptions
+    )
