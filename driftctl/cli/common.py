@@ -181,9 +181,12 @@ def runtime(
     *,
     database: str | None = None,
     read_only: bool = False,
+    announce: bool | None = None,
     **options: Any,
 ) -> tuple[Any, Any]:
-    """The store, data directory and options every reconcile-side command shares, and the config path."""
+    """The store, data directory and options every reconcile-side command shares, and the config path.
+
+    ``announce`` (default: not ``quiet``) prints which store is used, one line on stderr."""
     from driftctl.audit.store import default_database_path
     from driftctl.config import find_config
     from driftctl.detect.engine import Policy
@@ -192,7 +195,9 @@ def runtime(
 
     path = config_path or find_config()
     db = default_database_path(path)
-    store = open_store(path, database, read_only=read_only, announce=not quiet)
+    store = open_store(
+        path, database, read_only=read_only, announce=not quiet if announce is None else announce
+    )
     rt = Runtime(
         store=store,
         data_dir=db.parent,

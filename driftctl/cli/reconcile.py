@@ -95,6 +95,7 @@ def reconcile(
         config_path,
         quiet,
         database=database,
+        announce=not quiet and output != "json",
         mode=mode,
         dry_run=dry_run,
         assess=AssessOptions(checkov=not no_checkov),

@@ -42,7 +42,8 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     conn = sqlite3.connect(path)
     with conn:
         for run, day in days.items():
-            conn.execute("UPDATE driftctl_audit SET ts = ? WHERE run_id = ?", (f"{day}T08:00:00.000000+00:00", run))
+            ts = f"{day}T08:00:00.000000+00:00"
+            conn.execute("UPDATE driftctl_audit SET ts = ? WHERE run_id = ?", (ts, run))
     conn.close()
     return f"sqlite:///{path}"
 

@@ -125,3 +125,10 @@ def test_every_driftctl_variable_is_documented() -> None:
     documented = set(re.findall(r"`(DRIFTCTL_[A-Z0-9_]+)`", (ROOT / "docs" / "environment.md").read_text()))
     assert used, "the walk found no variable at all"
     assert used <= documented, f"undocumented: {sorted(used - documented)}"
+
+
+def test_detect_severity_choices_are_the_models_severities() -> None:
+    from driftctl.cli.detect import SEVERITY_CHOICES
+    from driftctl.detect.thresholds import SEVERITY_CHOICES as FROM_MODELS
+
+    assert SEVERITY_CHOICES == FROM_MODELS
