@@ -24,7 +24,8 @@ from driftctl.models import (
 from driftctl.report.json import Summary, canonical, summarize
 from driftctl.report.leaves import Leaf, finding_leaves
 
-VALUE_WIDTH = 80
+VALUE_WIDTH = 80  # a whole value longer than this is shown leaf by leaf
+LEAF_WIDTH = 300  # a single leaf is cut only past this: the value that moved must be readable
 _SEVERITY_WIDTH = max(len(s.value) for s in Severity)
 _INDENT = "  "
 _CHANGE_INDENT = _INDENT + " " * (_SEVERITY_WIDTH + 2) + "  "
@@ -100,7 +101,7 @@ def finding_lines(finding: Finding, width: int = VALUE_WIDTH) -> list[str]:
         if leaf.document is not None and leaf.document != document:
             lines.append(f"{plain(leaf.document)} (JSON document):")
         document = leaf.document
-        lines.append(("  " if leaf.document is not None else "") + leaf_line(leaf, width))
+        lines.append(("  " if leaf.document is not None else "") + leaf_line(leaf, max(width, LEAF_WIDTH)))
     return lines
 
 

@@ -100,7 +100,10 @@ def _expand(change: AttributeChange, width: int, sets: frozenset[str]) -> list[L
 
 
 def _pair(removed: list[Any], added: list[Any]) -> tuple[list[tuple[Any, Any]], list[Any], list[Any]]:
-    """Each removed element with the added one it differs least from, when they share anything."""
+    """Each removed element with the added one it differs least from, when they share anything; one
+    removed and one added element are the same element changed, however much of it changed."""
+    if len(removed) == 1 and len(added) == 1:
+        return [(removed[0], added[0])], [], []
     pairs: list[tuple[Any, Any]] = []
     left = list(added)
     unpaired: list[Any] = []

@@ -134,7 +134,26 @@ def test_a_long_added_value_is_spread_over_its_leaves_and_a_short_one_stays_whol
     ]
 
 
-def test_unrelated_set_elements_are_not_paired() -> None:
+def test_set_elements_pair_with_their_closest_match_and_the_rest_stay_whole() -> None:
+    web = {"cidr_blocks": ["10.0.0.0/8"], "from_port": 443, "to_port": 443}
+    finding = Finding(
+        ResourceAddress("aws_security_group.web", "aws_security_group", "web"),
+        FindingKind.CHANGED,
+        (
+            AttributeChange("ingress", ChangeKind.REMOVED, before=web),
+            AttributeChange("ingress", ChangeKind.REMOVED, before={"from_port": 80, "to_port": 80}),
+            AttributeChange("ingress", ChangeKind.ADDED, after={"from_port": 22, "to_port": 22}),
+            AttributeChange("ingress", ChangeKind.ADDED, after={**web, "cidr_blocks": ["0.0.0.0/0"]}),
+        ),
+    )
+    assert finding_lines(finding) == [
+        'ingress[*].cidr_blocks[0]: "10.0.0.0/8" → "0.0.0.0/0"',
+        '- ingress[*] = {"from_port":80,"to_port":80}',
+        '+ ingress[*] = {"from_port":22,"to_port":22}',
+    ]
+
+
+def test_one_removed_and_one_added_element_are_one_element_changed() -> None:
     finding = Finding(
         ResourceAddress("aws_security_group.web", "aws_security_group", "web"),
         FindingKind.CHANGED,
@@ -143,10 +162,7 @@ def test_unrelated_set_elements_are_not_paired() -> None:
             AttributeChange("ingress", ChangeKind.ADDED, after={"from_port": 22, "to_port": 22}),
         ),
     )
-    assert finding_lines(finding) == [
-        '- ingress[*] = {"from_port":80,"to_port":80}',
-        '+ ingress[*] = {"from_port":22,"to_port":22}',
-    ]
+    assert finding_lines(finding) == ["ingress[*].from_port: 80 → 22", "ingress[*].to_port: 80 → 22"]
 
 
 def test_sensitive_changes_stay_masked_and_whole() -> None:
