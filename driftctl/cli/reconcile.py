@@ -85,11 +85,14 @@ def reconcile(
     0 and 3 as success.
     """
     from driftctl.assess.engine import AssessOptions
+    from driftctl.assess.checkov_scan import warm_up
     from driftctl.detect.targets import resolve_targets
     from driftctl.models import Strategy
     from driftctl.reconcile.pipeline import reconcile as run_reconcile
     from driftctl.report.reconcile import render_reconcile
 
+    if not no_checkov:
+        warm_up()  # checkov imports itself while Terraform plans
     llm, attempts = llm_drafter(config_path, drafter)
     rt, path = runtime(
         config_path,
