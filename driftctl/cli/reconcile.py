@@ -84,8 +84,8 @@ def reconcile(
     4 a workspace was skipped (locked), 1 error (usage errors too). A scheduled job should treat
     0 and 3 as success.
     """
-    from driftctl.assess.engine import AssessOptions
     from driftctl.assess.checkov_scan import warm_up
+    from driftctl.assess.engine import AssessOptions
     from driftctl.detect.targets import resolve_targets
     from driftctl.models import Strategy
     from driftctl.reconcile.pipeline import reconcile as run_reconcile

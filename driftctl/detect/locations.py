@@ -36,11 +36,13 @@ def resource_locations(
     report: DetectReport, targets: Sequence[Target], cwd: Path | None = None
 ) -> dict[tuple[str, str], SourceLocation]:
     """(workspace, address) → where the resource block starts, for every finding that can be found."""
+    directories = {t.name: t.path for t in targets if t.path is not None and t.plan_file is None}
+    found: dict[tuple[str, str], SourceLocation] = {}
+    if not directories:
+        return found  # plan files only: no code to search, and no HCL parser to load
     from driftctl.draft.hcl_locate import SourceFiles, find_resource, line_no
 
     base = (cwd or Path.cwd()).resolve()
-    directories = {t.name: t.path for t in targets if t.path is not None and t.plan_file is None}
-    found: dict[tuple[str, str], SourceLocation] = {}
     for ws in report.workspaces:
         directory = directories.get(ws.workspace)
         if directory is None or not ws.findings:
