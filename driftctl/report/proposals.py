@@ -116,10 +116,11 @@ def _console(report: ProposeReport, color: bool, width: int = 0) -> str:
             for warning in a.warnings:
                 lines.append(f"  warn       {plain(warning)}")
         if p.decision is not None:
-            reasons = plain("; ".join(p.decision.reasons))
-            if p.decision.kind.value == "auto_apply" and d.strategy.value == "adopt":
-                reasons += "; but an adopt edits code and is never applied silently: proposed for review"
-            lines += wrapped(f"{p.decision.kind.value}: {reasons}", "  decision   ", width=width)
+            kind, reasons = p.decision.kind.value, plain("; ".join(p.decision.reasons))
+            if kind == "auto_apply" and d.strategy.value == "adopt":
+                kind = "proposed"  # what reconcile does with it: an adopt edits code, so it is reviewed
+                reasons += "; an adopt edits code and is never applied silently"
+            lines += wrapped(f"{kind}: {reasons}", "  decision   ", width=width)
         for note in d.notes:
             lines.append(f"  note       {plain(note)}")
         for edit in d.edits:

@@ -52,3 +52,23 @@ def test_a_revert_keeps_its_decision() -> None:
     assert "Decision: auto_apply: confidence 0.90" in text and "silently" not in text
     blocked = Decision(DecisionKind.BLOCK, ("policy denies: no",))
     assert "Decision: block: policy denies: no." in rationale(_proposal(Strategy.ADOPT, blocked))
+
+
+def test_propose_console_says_an_allowed_adopt_is_proposed_and_wraps() -> None:
+    from driftctl.propose import ProposeReport
+    from driftctl.report.proposals import render_proposals
+
+    adopt = _proposal(Strategy.ADOPT, ALLOWED)
+    report = ProposeReport("prod", "envs/prod", (adopt,))
+    text = render_proposals(report, "console", width=60)
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  decision   "))
+    block = [lines[start]] + [line for line in lines[start + 1 :] if line.startswith(" " * 13)][:5]
+    decision = " ".join(" ".join(block).split())
+    assert decision.startswith("decision proposed: confidence 0.90")
+    assert "auto_apply" not in text and "never applied silently" in decision
+    assert all(len(line) <= 60 for line in block)
+    revert = render_proposals(
+        ProposeReport("prod", "envs/prod", (_proposal(Strategy.REVERT, ALLOWED),)), "console"
+    )
+    assert "silently" not in revert
