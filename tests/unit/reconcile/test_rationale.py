@@ -63,7 +63,7 @@ def test_propose_console_says_an_allowed_adopt_is_proposed_and_wraps() -> None:
     text = render_proposals(report, "console", width=60)
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("  decision   "))
-    block = [lines[start]] + [line for line in lines[start + 1 :] if line.startswith(" " * 13)][:5]
+    block = [lines[start], *[line for line in lines[start + 1 :] if line.startswith(" " * 13)][:5]]
     decision = " ".join(" ".join(block).split())
     assert decision.startswith("decision proposed: confidence 0.90")
     assert "auto_apply" not in text and "never applied silently" in decision
