@@ -145,7 +145,7 @@ def show(seq: int, output: str, config_path: Path | None, database: str | None) 
     click.echo(json.dumps(entry.data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
 
-@audit.command()
+@audit.command(short_help="Recompute the hash chain; exit 1 naming each problem.")
 @output_option
 @_store_options
 @handles_errors
@@ -165,7 +165,7 @@ def verify(output: str, config_path: Path | None, database: str | None) -> None:
     sys.exit(EXIT_CLEAN if report.ok else EXIT_ERROR)
 
 
-@audit.command()
+@audit.command(short_help="Every entry as one JSON line, with its hashes.")
 @click.option(
     "--output",
     "-o",

@@ -56,7 +56,7 @@ def proposals(ctx: click.Context, /, **options: Any) -> None:
         ctx.invoke(list_proposals, **options)
 
 
-@proposals.command("list")
+@proposals.command("list", short_help="List saved proposals and why each waits.")
 @_list_options
 @handles_errors
 def list_proposals(
@@ -94,7 +94,7 @@ def list_proposals(
             click.echo(f"    → {where}")
 
 
-@click.command()
+@click.command(short_help="Approve a pending proposal.")
 @click.argument("proposal_id")
 @config_option
 @database_option
@@ -109,7 +109,7 @@ def approve(proposal_id: str, config_path: Path | None, database: str | None, by
     click.echo(f"approved {row.id} ({row.summary}); apply it with `driftctl proposals apply {row.id}`")
 
 
-@click.command()
+@click.command(short_help="Reject a proposal, with the reason.")
 @click.argument("proposal_id")
 @config_option
 @database_option
@@ -127,7 +127,7 @@ def reject(
     click.echo(f"rejected {row.id} ({row.summary})")
 
 
-@click.command("apply")
+@click.command("apply", short_help="Apply an approved proposal, re-checked first.")
 @click.argument("proposal_id")
 @config_option
 @database_option

@@ -34,3 +34,18 @@ def test_help_imports_no_store_no_models_no_llm_client() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.splitlines()[-1] == "HEAVY="
+
+
+def test_no_group_cuts_a_subcommand_summary() -> None:
+    import click
+
+    ctx = click.Context(main)
+    groups = [
+        name for name in main.list_commands(ctx) if isinstance(main.get_command(ctx, name), click.Group)
+    ]
+    assert {"audit", "breaker", "proposals", "sandbox", "scenarios"} <= set(groups)
+    for group in groups:
+        out = CliRunner().invoke(main, [group, "--help"], terminal_width=80).output
+        listing = out.split("Commands:\n", 1)[1].splitlines()
+        cut = [line for line in listing if line.rstrip().endswith("...")]
+        assert cut == [], f"driftctl {group} --help: {cut}"
