@@ -158,6 +158,8 @@ def test_keys_from_an_environment_variable_named_in_the_config(
     config.write_text("version: 1\naudit:\n  key_env: MY_AUDIT_KEY\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MY_AUDIT_KEY", raising=False)
+    (tmp_path / ".driftctl").mkdir()
+    Store(f"sqlite:///{tmp_path / '.driftctl' / 'driftctl.db'}", Keyring.ephemeral()).close()  # empty trail
     result = CliRunner().invoke(audit, ["list"])
     assert result.exit_code == 1 and "audit.key_env names $MY_AUDIT_KEY, which is not set" in result.output
     monkeypatch.setenv("MY_AUDIT_KEY", "short")
@@ -178,14 +180,15 @@ def test_keys_from_an_environment_variable_named_in_the_config(
 
 
 def test_a_key_file_named_in_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "driftctl.yaml").write_text("version: 1\naudit:\n  key_file: ../secrets/audit.key\n")
+    (tmp_path / "driftctl.yaml").write_text("version: 1\naudit:\n  key_file: keys/audit.key\n")
     monkeypatch.chdir(tmp_path)
-    assert _run("list")[0] == 0
     with Store.open(tmp_path / ".driftctl" / "driftctl.db", tmp_path / "driftctl.yaml") as store:
         fill(store, 1)
-    assert (tmp_path.parent / "secrets" / "audit.key").is_file()
+    assert (tmp_path / "keys" / "audit.key").is_file()
+    assert not (tmp_path / ".driftctl" / "audit.key").exists()
+    assert _run("list")[0] == 0
     code, out = _run("rotate-key")
-    assert code == 0 and str(tmp_path.parent / "secrets" / "audit.key") in out
+    assert code == 0 and str(tmp_path / "keys" / "audit.key") in out
     assert _run("verify")[0] == 0
 
 
