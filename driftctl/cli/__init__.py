@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "audit": "audit:audit",
     "doctor": "doctor:doctor",
     "sandbox": "sandbox:sandbox",
+    "serve": "serve:serve",
+    "trigger": "serve:trigger",
 }
 
 

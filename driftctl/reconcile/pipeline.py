@@ -88,6 +88,7 @@ class ReconcileOptions:
     lock_attempts: int = 4  # tries when Terraform's state lock is held by someone else
     lock_base_delay: float = 1.0
     address: str | None = None  # only the finding at this exact address (heal_finding)
+    hold: str | None = None  # auto-apply held, and why: the decision proposes with this reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,6 +424,7 @@ def _gate(work: _Work) -> Gate:
         max_risk=t.max_risk,
         breaker_open=breaker.open,
         rate_limited=applies >= t.max_applies_per_hour,
+        hold=work.rt.options.hold,
     )
 
 

@@ -127,5 +127,6 @@ def with_options(runtime: Runtime, options: ReconcileOptions, *, address: str | 
         lock_attempts=options.lock_attempts,
         lock_base_delay=options.lock_base_delay,
         address=address,
+        hold=options.hold,
     )
     return dataclasses.replace(runtime, options=run)
