@@ -253,11 +253,46 @@ def check_cron(expr: str) -> str:
                 raise ValueError(f"cron {name} range {item!r} runs backwards")
     from apscheduler.triggers.cron import CronTrigger  # the scheduler that runs it has the last word
 
+    minute, hour, day, month, day_of_week = fields
     try:
-        CronTrigger.from_crontab(expr, timezone="UTC")
+        CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=crontab_day_of_week(day_of_week),
+            timezone="UTC",
+        )
     except ValueError as exc:
         raise ValueError(f"cron {expr!r}: {exc}") from None
     return expr
+
+
+_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def crontab_day_of_week(field: str) -> str:
+    """A crontab day-of-week field (0 and 7 are Sunday) as day names: APScheduler 3 counts 0 as Monday
+    (its documented historical mistake), names mean the same to both."""
+    if field == "*":
+        return field
+    days: list[str] = []
+    for item in field.split(","):
+        span, _, step = item.partition("/")
+        if span == "*":
+            low, high = 0, 6
+        elif "-" in span:
+            a, b = span.split("-", 1)
+            low, high = _dow(a), _dow(b)
+        else:
+            low = _dow(span)
+            high = 6 if step else low
+        days.extend(_DOW[n % 7] for n in range(low, high + 1, int(step) if step else 1))
+    return ",".join(dict.fromkeys(days))
+
+
+def _dow(token: str) -> int:
+    return int(token) if token.isdigit() else _DOW.index(token.lower()[:3])
 
 
 _EVERY = re.compile(r"@every\s+([1-9]\d*)(s|m|h)")

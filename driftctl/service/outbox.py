@@ -150,6 +150,16 @@ class Dispatcher:
         except Exception:  # a delivery thread never dies silently, nor takes the service down
             log.exception("notification delivery to sink %s failed", name, extra={"step": "notify"})
 
+    def in_flight(self, sink: str) -> bool:
+        """Whether a delivery pass for ``sink`` is still running."""
+        running = self._busy.get(sink)
+        return running is not None and not running.done()
+
+    def flush(self, timeout: float) -> None:
+        """Wait for the delivery passes started so far (for a clean stop, and tests)."""
+        for future in list(self._busy.values()):
+            future.result(timeout=timeout)
+
     def close(self, wait: float = 0.0) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()

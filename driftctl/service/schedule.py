@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from driftctl.config import every_seconds
+from driftctl.config import crontab_day_of_week, every_seconds
 from driftctl.errors import ConfigError
 
 # Interval windows are counted from a fixed origin, so they are the same windows after a restart.
@@ -48,33 +48,6 @@ def trigger_for(schedule: str, timezone: str = "UTC", jitter: float = 0.0) -> An
         )
     except ValueError as exc:
         raise ConfigError(f"schedule {schedule!r}: {exc}") from None
-
-
-_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def crontab_day_of_week(field: str) -> str:
-    """A crontab day-of-week field (0 and 7 are Sunday) as day names: APScheduler 3 counts 0 as Monday
-    (its documented historical mistake), names mean the same to both."""
-    if field == "*":
-        return field
-    days: list[str] = []
-    for item in field.split(","):
-        span, _, step = item.partition("/")
-        if span == "*":
-            low, high = 0, 6
-        elif "-" in span:
-            a, b = span.split("-", 1)
-            low, high = _dow(a), _dow(b)
-        else:
-            low = _dow(span)
-            high = 6 if step else low
-        days.extend(_DOW[n % 7] for n in range(low, high + 1, int(step) if step else 1))
-    return ",".join(dict.fromkeys(days))
-
-
-def _dow(token: str) -> int:
-    return int(token) if token.isdigit() else _DOW.index(token.lower()[:3])
 
 
 def previous_fire(trigger: Any, now: datetime) -> datetime | None:
