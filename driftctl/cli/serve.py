@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from driftctl.cli.common import config_option, handles_errors
+from driftctl.cli.common import config_option, handles_errors, no_checkov_option
 from driftctl.errors import ConfigError
 
 
@@ -46,8 +46,11 @@ def _config(config_path: Path | None) -> Path:
     metavar="URL",
     help="The store (default: $DRIFTCTL_DATABASE_URL, else SQLite beside driftctl.yaml).",
 )
+@no_checkov_option
 @handles_errors
-def serve(config_path: Path | None, listen: str | None, log_format: str, database_url: str | None) -> None:
+def serve(
+    config_path: Path | None, listen: str | None, log_format: str, database_url: str | None, no_checkov: bool
+) -> None:
     """Run the scheduled reconciler until stopped.
 
     \b
@@ -66,7 +69,7 @@ def serve(config_path: Path | None, listen: str | None, log_format: str, databas
     logs.setup(log_format)
     path = _config(config_path)
     runtime = core.build_runtime(path, progress=logs.progress, database_url=database_url)
-    service = Service(path, runtime)
+    service = Service(path, runtime, checkov=not no_checkov)
     routes: list[Any] = []  # the forge's webhook_routes(...) mount here under /webhooks/
     app = build_app(readiness=service.readiness, metrics=service.metrics.render, webhook_routes=routes)
     address = listen or service.settings.listen

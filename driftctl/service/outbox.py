@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 from sqlalchemy.exc import IntegrityError
@@ -114,19 +113,21 @@ class Dispatcher:
         self.outbox = outbox
         self.targets = {t.sink.name: t for t in targets}
         self.on_result = on_result
-        self._pool = ThreadPoolExecutor(
-            max_workers=max(len(targets), 1), thread_name_prefix="driftctl-notify"
-        )
-        self._busy: dict[str, Future[None]] = {}
+        # Daemon threads, one pass per sink at a time: a hanging endpoint holds only its own thread and
+        # never keeps the process from exiting (its row stays undelivered and is retried later).
+        self._busy: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
         self._client = httpx.Client(timeout=outbox.settings.timeout, follow_redirects=False)
 
     def tick(self) -> None:
         with self._lock:
             for name in self.targets:
-                running = self._busy.get(name)
-                if running is None or running.done():
-                    self._busy[name] = self._pool.submit(self._drain, name)
+                if not self.in_flight(name):
+                    thread = threading.Thread(
+                        target=self._drain, args=(name,), name=f"notify-{name}", daemon=True
+                    )
+                    self._busy[name] = thread
+                    thread.start()
 
     def _drain(self, name: str) -> None:
         target = self.targets[name]
@@ -153,13 +154,13 @@ class Dispatcher:
     def in_flight(self, sink: str) -> bool:
         """Whether a delivery pass for ``sink`` is still running."""
         running = self._busy.get(sink)
-        return running is not None and not running.done()
+        return running is not None and running.is_alive()
 
     def flush(self, timeout: float) -> None:
         """Wait for the delivery passes started so far (for a clean stop, and tests)."""
-        for future in list(self._busy.values()):
-            future.result(timeout=timeout)
+        for thread in list(self._busy.values()):
+            thread.join(timeout)
 
-    def close(self, wait: float = 0.0) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._client.close()
+    def close(self) -> None:
+        """Start no more passes; one still running finishes or times out on its own daemon thread."""
+        self.targets = {}

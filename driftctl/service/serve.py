@@ -44,8 +44,11 @@ EXIT_CODES = {"clean": 0, "healed": 3, "drift": 2, "skipped": 4, "error": 1}
 
 
 class Service:
-    def __init__(self, config_path: Path, runtime: core.Runtime, *, clock: Clock = time.time) -> None:
+    def __init__(
+        self, config_path: Path, runtime: core.Runtime, *, checkov: bool = True, clock: Clock = time.time
+    ) -> None:
         self.config_path = config_path
+        self.checkov = checkov
         self.runtime = runtime
         self.clock = clock
         self.config = load_config(config_path)
@@ -215,7 +218,9 @@ class Service:
         hold = hold_reason(
             self.settings.windows_for(name), datetime.fromtimestamp(now, UTC), self.settings.timezone
         )
-        options = core.ReconcileOptions(trigger=trigger, requested_by="driftctl serve", hold=hold)
+        options = core.ReconcileOptions(
+            trigger=trigger, requested_by="driftctl serve", hold=hold, checkov=self.checkov
+        )
         rt = dataclasses.replace(self.runtime, run_id=run_id)
         store = rt.store
         breaker_before = store.breaker(name).open
