@@ -333,4 +333,26 @@ def test_a_restart_does_not_run_a_window_twice_and_trigger_runs_now(
     assert bad.returncode == 1 and "unknown workspace 'nope'" in bad.stderr
 
 
+def test_outside_its_maintenance_window_a_fix_is_proposed_not_applied(
+    sb: Sandbox, tmp_path: Path, serves: list[Serve]
+) -> None:
+    db = tmp_path / "driftctl.db"
+    tomorrow = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(time.gmtime().tm_wday + 1) % 7]
+    window = {"days": [tomorrow], "start": "00:00", "end": "00:01"}  # never now
+    config = write_config(sb, tmp_path, schedule="@every 2s", service={"maintenance": {"sandbox": [window]}})
+    serves.append(s := Serve(config, db, tmp_path / "serve.log"))
+    wait_for("serve to become active", lambda: s.role() == "active")
+    sb.drift("sg-open-world")
+    (decision,) = wait_for(
+        "a decision on the drift", lambda: [e for e in audit(db) if e.kind == "decision" and e.subject == SG]
+    )
+    assert decision.status == "propose"
+    assert any(
+        "outside the maintenance window" in r and "proposed, not applied" in r
+        for r in decision.data["reasons"]
+    )
+    assert not rows(db, "action", "started", SG)
+    assert s.stop() == 0
+
+
 __all__ = ["Receiver"]
