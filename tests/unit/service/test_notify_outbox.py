@@ -166,3 +166,32 @@ def test_a_hanging_endpoint_blocks_neither_the_caller_nor_another_sink(store: St
     by_sink = {row.sink: row for row in outbox.rows()}
     assert by_sink["fast"].delivered_at is not None
     assert by_sink["hook"].delivered_at is None and by_sink["hook"].last_error == "ReadTimeout"
+
+
+def test_the_documented_receiver_accepts_our_signature_and_rejects_a_forgery(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[3] / "docs" / "examples" / "webhook_receiver.py"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HOOK_KEY": KEY.decode()}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), f"127.0.0.1:{port}"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and "listening" in proc.stdout.readline()
+        url = f"http://127.0.0.1:{port}/"
+        payload = json.dumps(event_json(EVENT))
+        with httpx.Client(timeout=5) as client:
+            assert deliver(webhook(url), payload, client).ok
+            forged = Target(Sink(name="x", kind="webhook", url_env="U", secret_env="K"), url, b"wrong")
+            assert deliver(forged, payload, client).error == "HTTP 401"
+        assert proc.stdout.readline().startswith("verified healed: aws_sqs_queue.q healed")
+        assert proc.stdout.readline().startswith("REJECTED")
+    finally:
+        proc.kill()
+        proc.wait()
