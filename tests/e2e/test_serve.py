@@ -71,7 +71,11 @@ def healed(sb: Sandbox) -> Iterator[None]:
 def slow_apply_terraform(tmp_path: Path, seconds: float) -> Path:
     real = " ".join(resolve_binary().command)
     script = tmp_path / "slow-terraform"
-    script.write_text(f'#!/bin/sh\nif [ "$1" = apply ]; then sleep {seconds}; fi\nexec {real} "$@"\n')
+    done = tmp_path / "apply-done"  # touched when an apply ends, even one orphaned by its serve
+    script.write_text(
+        f'#!/bin/sh\nif [ "$1" = apply ]; then\n  sleep {seconds}; {real} "$@"; rc=$?\n'
+        f'  touch {done}; exit $rc\nfi\nexec {real} "$@"\n'
+    )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return script
 
@@ -353,6 +357,43 @@ def test_outside_its_maintenance_window_a_fix_is_proposed_not_applied(
     )
     assert not rows(db, "action", "started", SG)
     assert s.stop() == 0
+
+
+def test_a_run_longer_than_the_stop_grace_is_recorded_as_cut_short_and_serve_exits_0(
+    sb: Sandbox, tmp_path: Path, serves: list[Serve]
+) -> None:
+    db = tmp_path / "driftctl.db"
+    script = slow_apply_terraform(tmp_path, 8)
+    config = write_config(sb, tmp_path, schedule="@every 2s", service={"stop_grace": 1}, terraform=script)
+    serves.append(s := Serve(config, db, tmp_path / "serve.log"))
+    wait_for("serve to become active", lambda: s.role() == "active")
+    sb.drift("sg-open-world")
+    wait_for("an apply to start", lambda: rows(db, "action", "started", SG), every=0.05)
+    assert s.stop(signal.SIGTERM) == 0
+    (cut,) = rows(db, "alert", "cut_short")
+    assert cut.workspace == "sandbox" and "unfinished" in cut.data["message"]
+    assert s.said("cut short")
+    # The orphaned apply runs on in its own session and finishes; wait for it before the next test.
+    wait_for("the orphaned apply to end", lambda: (tmp_path / "apply-done").exists(), timeout=120)
+
+
+def test_sighup_reloads_the_config_and_keeps_it_when_the_new_one_is_broken(
+    sb: Sandbox, tmp_path: Path, serves: list[Serve]
+) -> None:
+    db = tmp_path / "driftctl.db"
+    config = write_config(sb, tmp_path, schedule="0 0 1 1 *", service={})
+    serves.append(s := Serve(config, db, tmp_path / "serve.log"))
+    wait_for("the first schedule", lambda: s.said(r"^scheduled sandbox \(0 0 1 1 \*\)"))
+    good = config.read_text()
+    config.write_text(
+        good.replace("maintenance", "x").replace("service:", "service:\n  maintenance: {nope: []}")
+    )
+    s.proc.send_signal(signal.SIGHUP)
+    wait_for("the broken config to be refused", lambda: s.said("reload failed.*nope"))
+    config.write_text(good.replace("0 0 1 1 *", "0 0 2 1 *"))
+    s.proc.send_signal(signal.SIGHUP)
+    wait_for("the new schedule", lambda: s.said(r"^scheduled sandbox \(0 0 2 1 \*\)"))
+    assert s.role() == "active" and s.stop() == 0
 
 
 __all__ = ["Receiver"]
