@@ -118,12 +118,17 @@ class Service:
             self.active = False
             self.metrics.active.set(0)
             log.warning("lost the scheduler lease: standing by", extra={"step": "lease"})
-            self.scheduler.remove_all_jobs()
+            self._unschedule()  # taken triggers still reach run_workspace, which records them skipped
 
     # -- schedules ---------------------------------------------------------------------------------
 
+    def _unschedule(self) -> None:
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(("ws:", "catchup:")):
+                job.remove()
+
     def _schedule_all(self, *, catch_up: bool) -> None:
-        self.scheduler.remove_all_jobs()
+        self._unschedule()
         now = datetime.fromtimestamp(self.clock(), UTC)
         for ws in self.config.workspaces:
             trigger = trigger_for(ws.schedule, self.settings.timezone, self.settings.jitter)
@@ -137,8 +142,11 @@ class Service:
                         "catching up a missed or interrupted window",
                         extra={"workspace": ws.name, "step": "schedule"},
                     )
-                    self.scheduler.add_job(
-                        self.run_workspace, args=(ws.name, "catchup"), id=f"catchup:{ws.name}"
+                    self.scheduler.add_job(  # however late the worker gets to it: never dropped
+                        self.run_workspace,
+                        args=(ws.name, "catchup"),
+                        id=f"catchup:{ws.name}",
+                        misfire_grace_time=None,
                     )
         names = ", ".join(f"{w.name} ({w.schedule})" for w in self.config.workspaces)
         log.info("scheduled %s", names, extra={"step": "schedule"})
@@ -182,13 +190,21 @@ class Service:
             log.info(
                 "triggered (request %s)", ", ".join(map(str, ids)), extra={"workspace": ws, "step": "trigger"}
             )
-            self.scheduler.add_job(self.run_workspace, args=(ws, "manual", ids), id=f"trigger:{ws}:{ids[0]}")
+            self.scheduler.add_job(
+                self.run_workspace,
+                args=(ws, "manual", ids),
+                id=f"trigger:{ws}:{ids[0]}",
+                misfire_grace_time=None,
+            )
 
     # -- one workspace -----------------------------------------------------------------------------
 
     def run_workspace(self, name: str, trigger: str, trigger_ids: Sequence[int] = ()) -> str | None:
         """Reconcile ``name`` once (the scheduler calls this on its worker thread); its status."""
         if self.stopping.is_set() or not self.active:
+            if trigger_ids:  # `driftctl trigger --wait` hears why, and can ask again
+                why = "is stopping" if self.stopping.is_set() else "does not hold the scheduler lease"
+                self.runs.trigger_done(list(trigger_ids), "", f"skipped: this serve {why}")
             return None
         run_id = secrets.token_hex(6)
         now = self.clock()
@@ -302,6 +318,10 @@ class Service:
             extra={"step": "stop"},
         )
         self.stopping.set()
+        for job in self.scheduler.get_jobs():  # triggers not started yet: say so, they are not lost silently
+            if job.id.startswith("trigger:"):
+                with contextlib.suppress(DriftctlError):
+                    self.runs.trigger_done(list(job.args[2]), "", "skipped: this serve is stopping")
         self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + self.settings.stop_grace
         with self._idle:
