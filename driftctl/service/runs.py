@@ -69,12 +69,12 @@ class Runs:
 
     def take(self) -> list[TriggerRow]:
         """The waiting triggers, marked taken (one per workspace: repeats are coalesced into one run)."""
+        waiting = select(TriggerRow).where(col(TriggerRow.taken_at).is_(None)).order_by(col(TriggerRow.id))
+        with self.store.reading("look for triggers") as s:  # every poll: no write lock unless needed
+            if s.exec(waiting.limit(1)).first() is None:
+                return []
         with self.store.writing("take triggers") as s:
-            rows = list(
-                s.exec(
-                    select(TriggerRow).where(col(TriggerRow.taken_at).is_(None)).order_by(col(TriggerRow.id))
-                )
-            )
+            rows = list(s.exec(waiting))
             now = self.clock()
             for row in rows:
                 row.taken_at = now
