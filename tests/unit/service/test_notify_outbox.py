@@ -195,3 +195,16 @@ def test_the_documented_receiver_accepts_our_signature_and_rejects_a_forgery(tmp
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_slack_gets_block_kit_with_a_fallback_and_no_signature() -> None:
+    slack = Target(Sink(name="chat", kind="slack", url_env="SLACK_URL"), "", None)
+    with receiver([200]) as r:
+        slack = Target(slack.sink, r.url, None)
+        with httpx.Client(timeout=5) as client:
+            assert deliver(slack, json.dumps(event_json(EVENT)), client).ok
+        (got,) = r.received
+    doc = json.loads(got.body)
+    assert doc["text"].startswith("driftctl healed: aws_sqs_queue.q healed")
+    assert doc["blocks"][0]["text"]["type"] == "mrkdwn"
+    assert "X-Driftctl-Signature" not in got.headers
