@@ -58,7 +58,7 @@ def setup(fmt: str = "text", level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(_Context())
-    for name, at in (("driftctl", level), ("apscheduler", logging.WARNING)):
+    for name, at in (("driftctl", level), ("apscheduler", logging.WARNING), ("uvicorn", logging.WARNING)):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(at)
