@@ -62,7 +62,8 @@ def build_runtime(
 ) -> Runtime:
     """The one place a runtime is built: the store (``database_url``, else ``$DRIFTCTL_DATABASE_URL``,
     else SQLite beside the config), its data directory, the severity policy, the LLM endpoint
-    configured in driftctl.yaml (overridden by ``$DRIFTCTL_LLM_*``), and the lock kind."""
+    configured in driftctl.yaml (overridden by ``$DRIFTCTL_LLM_BASE_URL`` and the others in
+    docs/environment.md), and the lock kind."""
     from driftctl.reconcile.runtime import build_runtime as build
 
     return build(config_path, progress=progress, database_url=database_url)

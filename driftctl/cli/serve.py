@@ -118,7 +118,11 @@ _EXIT = {"clean": 0, "healed": 3, "drift": 2, "skipped": 4}
 def trigger(
     workspaces: tuple[str, ...], config_path: Path | None, database_url: str | None, wait_s: float | None
 ) -> None:
-    """Ask the running `driftctl serve` to reconcile WORKSPACES now (through the store)."""
+    """Ask `driftctl serve` to reconcile now.
+
+    Writes a request for each of WORKSPACES to the store; the active `serve` takes it within its poll
+    interval. --wait: wait for the runs and exit like `reconcile`.
+    """
     import getpass
 
     from driftctl import core
