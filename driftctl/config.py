@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from driftctl.errors import ConfigError
+from driftctl.forge.settings import ForgeSettings
 
 CONFIG_NAMES = ("driftctl.yaml", "driftctl.yml")
 DEFAULT_SCHEDULE = "*/30 * * * *"
@@ -335,6 +336,7 @@ class _ConfigIn(_Strict):
     defaults: _SettingsIn = _SettingsIn()
     workspaces: Annotated[list[_WorkspaceIn], Field(min_length=1)]
     llm: _LlmIn | None = None
+    forge: ForgeSettings | None = None
 
     @field_validator("version")
     @classmethod
@@ -396,6 +398,7 @@ class Config(_Frozen):
     version: int
     workspaces: tuple[WorkspaceConfig, ...]
     llm: LlmSettings | None = None
+    forge: ForgeSettings | None = None  # pull requests and comment commands (driftctl.forge)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -444,6 +447,7 @@ def load_config(path: Path) -> Config:
         version=raw.version,
         workspaces=tuple(_merge(base, raw.defaults, ws) for ws in raw.workspaces),
         llm=LlmSettings(**raw.llm.model_dump()) if raw.llm is not None else None,
+        forge=raw.forge,
     )
 
 
