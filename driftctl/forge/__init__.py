@@ -13,8 +13,8 @@ from driftctl.forge.protocol import Comment, Forge, ForgeError, Issue, Permissio
 from driftctl.forge.settings import ForgeSettings
 
 __all__ = [
-    "Comment",
     "Command",
+    "Comment",
     "Forge",
     "ForgeError",
     "ForgeSettings",

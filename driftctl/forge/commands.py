@@ -91,7 +91,9 @@ def _flags(verb: Verb, args: list[str]) -> Command | Refusal:
     while i < len(args):
         arg = args[i]
         if arg == "--":
-            return Refusal("Extra Terraform arguments are never accepted: driftctl applies only the plan it scored.")
+            return Refusal(
+                "Extra Terraform arguments are never accepted: driftctl applies only the plan it scored."
+            )
         if arg in ("-h", "--help"):
             return Command(Verb.HELP)
         if arg in ("-w", "--workspace", "--reason") or arg.startswith(("--workspace=", "--reason=")):

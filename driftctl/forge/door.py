@@ -24,7 +24,7 @@ import httpx
 from driftctl.errors import ConfigError, DriftctlError
 from driftctl.forge.commands import HELP, PRIVILEGED, Command, Refusal, Verb
 from driftctl.forge.guards import DeliveryLog, GuardUnavailable, RepoLocks
-from driftctl.forge.protocol import Forge, ForgeError, Permission
+from driftctl.forge.protocol import Forge, ForgeError, Permission, Thread
 from driftctl.forge.templates import ProposalView, Section, command_reply, refusal
 from driftctl.forge.text import code, inert, split_comment
 
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from driftctl.forge.webhook import CommentEvent
 
 log = logging.getLogger("driftctl.forge")
-MARKER = re.compile(r"<!-- driftctl:(adopt|drift) workspace=([A-Za-z0-9_.-]+) key=([0-9a-f]{16}|workspace) -->")
+MARKER = re.compile(
+    r"<!-- driftctl:(adopt|drift) workspace=([A-Za-z0-9_.-]+) key=([0-9a-f]{16}|workspace) -->"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,11 @@ def make_forge(settings: ForgeSettings, *, transport: httpx.BaseTransport | None
 
     cls = GitHubForge if settings.kind == "github" else GitLabForge
     return cls(
-        settings.repo, settings.token(), api_url=settings.base_url, timeout_s=settings.timeout_s, transport=transport
+        settings.repo,
+        settings.token(),
+        api_url=settings.base_url,
+        timeout_s=settings.timeout_s,
+        transport=transport,
     )
 
 
@@ -89,14 +95,23 @@ class FrontDoor:
 
     def accept(self, event: CommentEvent, command: Command | Refusal) -> Job:
         if isinstance(command, Refusal):
-            return Job("refusal", lambda: self._post(event, refusal(event.user, command.message)))
+            return Job("refusal", lambda: self._post_quietly(event, refusal(event.user, command.message)))
         if command.verb is Verb.HELP:
-            return Job("help", lambda: self._post(event, HELP.replace("@BOT", f"@{self.settings.bot_name}")))
+            return Job(
+                "help", lambda: self._post_quietly(event, HELP.replace("@BOT", f"@{self.settings.bot_name}"))
+            )
+        if command.verb in PRIVILEGED and not self._may(event.user):
+            text = refusal(
+                event.user,
+                f"only allow-listed users and users with write access to {code(self.settings.repo)} "
+                f"may run {code(f'driftctl {command.verb}')}. Nothing was run.",
+            )
+            return Job("refusal", lambda: self._post_quietly(event, text))
         try:
             workspace, proposal_id = self._resolve(event, command)
-        except ConfigError as exc:
+        except DriftctlError as exc:  # an unknown proposal or workspace, or a missing ID: say so
             message = exc.message
-            return Job("refusal", lambda: self._post(event, refusal(event.user, inert(message, 500))))
+            return Job("refusal", lambda: self._post_quietly(event, refusal(event.user, inert(message, 500))))
         holder = f"{event.user} via {event.comment_url or event.delivery}"[:250]
         if command.verb is not Verb.UNLOCK and not self.locks.acquire(self.settings.repo, workspace, holder):
             who = self.locks.holder(self.settings.repo, workspace) or "another command"
@@ -104,27 +119,19 @@ class FrontDoor:
                 f"workspace {code(workspace)} is busy with {inert(who)}; try again when it is done, "
                 f"or comment {code(f'driftctl unlock -w {workspace}')}."
             )
-            return Job("locked", lambda: self._post(event, text))
+            return Job("locked", lambda: self._post_quietly(event, text))
 
         def run() -> None:
             self._run(event, command, workspace, proposal_id, holder)
 
         return Job(f"{command.verb} {workspace}", run)
 
-    def _run(self, event: CommentEvent, command: Command, workspace: str, pid: str | None, holder: str) -> None:
+    def _run(
+        self, event: CommentEvent, command: Command, workspace: str, pid: str | None, holder: str
+    ) -> None:
         try:
             with self._serial:
                 self._ack(event)
-                if command.verb in PRIVILEGED and not self._may(event.user):
-                    self._post(
-                        event,
-                        refusal(
-                            event.user,
-                            f"only allow-listed users and users with write access to {code(self.settings.repo)} "
-                            f"may run {code(f'driftctl {command.verb}')}. Nothing was run.",
-                        ),
-                    )
-                    return
                 self._post(event, self._execute(event, command, workspace, pid))
         except GuardUnavailable as exc:
             self._post_quietly(event, f"❌ {inert(exc.message)}; nothing was run.")
@@ -132,7 +139,9 @@ class FrontDoor:
             self._post_quietly(event, f"❌ `driftctl {command.verb}` failed: {inert(exc.message, 1000)}")
         except Exception:  # a bug: say so on the thread, keep the details in the server log
             log.exception("comment command %s failed", command.verb)
-            self._post_quietly(event, f"❌ `driftctl {command.verb}` hit an internal error; see the server log.")
+            self._post_quietly(
+                event, f"❌ `driftctl {command.verb}` hit an internal error; see the server log."
+            )
         finally:
             if command.verb is not Verb.UNLOCK:
                 self.locks.release(self.settings.repo, workspace, holder)
@@ -159,7 +168,9 @@ class FrontDoor:
             return command_reply("Approve", workspace, [section], "1 approved")
         if command.verb is Verb.REJECT:
             row = core.reject_proposal(rt, pid, by, command.reason or "", source=source)
-            section = Section(f"{code(row.address)} proposal {code(row.id)}", f"rejected by {inert(by)}", True)
+            section = Section(
+                f"{code(row.address)} proposal {code(row.id)}", f"rejected by {inert(by)}", True
+            )
             return command_reply("Reject", workspace, [section], "1 rejected")
         row = rt.store.proposal(pid)
         if row.status == "pending":  # an allowed user asking to apply approves it in the same breath
@@ -239,9 +250,13 @@ class FrontDoor:
         except ForgeError as exc:
             log.warning("could not react to comment %s: %s", event.comment_id, exc.message)
 
-    def _post(self, event: CommentEvent, body: str) -> None:
+    def post(self, thread: Thread, body: str) -> None:
+        """``body`` on ``thread``, split into as many comments as the forge's size limit needs."""
         for part in split_comment(body, self.settings.comment_limit):
-            self.forge.comment(event.thread, part)
+            self.forge.comment(thread, part)
+
+    def _post(self, event: CommentEvent, body: str) -> None:
+        self.post(event.thread, body)
 
     def _post_quietly(self, event: CommentEvent, body: str) -> None:
         try:
@@ -260,11 +275,14 @@ def _item_section(item: Any) -> Section:
     ok = str(item.outcome) in ("healed", "proposed", "awaiting_apply", "would_apply")
     pid = item.proposal_id
     nexts: Sequence[str] = (
-        (f"driftctl approve {pid}", f"driftctl apply {pid}", f'driftctl reject {pid} --reason "…"') if pid else ()
+        (f"driftctl approve {pid}", f"driftctl apply {pid}", f'driftctl reject {pid} --reason "…"')
+        if pid
+        else ()
     )
     return Section(
         code(item.address),
-        f"{inert(item.outcome)}" + (f": {inert(item.strategy)}" if item.strategy else "")
+        f"{inert(item.outcome)}"
+        + (f": {inert(item.strategy)}" if item.strategy else "")
         + (f", proposal {code(pid)}" if pid else ""),
         ok,
         output=item.rationale,

@@ -99,7 +99,8 @@ class GitLabForge:
         levels = [
             int(m.get("access_level", 0))
             for m in found or []
-            if str(m.get("username", "")).casefold() == user.casefold() and m.get("state", "active") == "active"
+            if str(m.get("username", "")).casefold() == user.casefold()
+            and m.get("state", "active") == "active"
         ]
         level = max(levels, default=0)
         if level >= MAINTAINER:

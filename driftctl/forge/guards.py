@@ -1,4 +1,4 @@
-"""Replayed webhook deliveries and per-(repository, workspace) locks, both in the driftctl database (I/O: SQL).
+"""Replayed webhook deliveries and per-(repo, workspace) locks, in the driftctl database (I/O: SQL).
 
 A delivery id is recorded once (a primary key), so a replay — GitHub's "redeliver", an attacker
 re-sending a captured request — is recognised even by another replica sharing the database. Locks
@@ -8,6 +8,7 @@ a database that cannot be reached raises `GuardUnavailable`, and nothing runs.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -76,10 +77,9 @@ class RepoLocks:
             raise GuardUnavailable(f"the lock store cannot be reached: {type(exc).__name__}") from None
 
     def release(self, repo: str, workspace: str, holder: str) -> None:
-        try:
+        # On failure it expires after LOCK_TTL_S; `driftctl unlock` frees it sooner.
+        with contextlib.suppress(DriftctlError, SQLAlchemyError):
             self.store.unlock(lock_key(repo, workspace), holder)
-        except (DriftctlError, SQLAlchemyError):
-            pass  # it expires after LOCK_TTL_S; `driftctl unlock` frees it sooner
 
     def holder(self, repo: str, workspace: str) -> str | None:
         try:

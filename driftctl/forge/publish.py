@@ -52,7 +52,11 @@ class SyncReport:
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        parts = [f"{len(v)} pull request(s) {k}" for k, v in (("opened", self.opened), ("updated", self.updated), ("closed", self.closed)) if v]
+        parts = [
+            f"{len(v)} pull request(s) {k}"
+            for k, v in (("opened", self.opened), ("updated", self.updated), ("closed", self.closed))
+            if v
+        ]
         if self.issue != "none":
             parts.append(f"drift issue {self.issue}")
         return ("; " + ", ".join(parts)) if parts else ""
@@ -97,7 +101,9 @@ def _fit(body: str, limit: int) -> str:
     parts = split_comment(body, limit)
     if len(parts) == 1:
         return body
-    return parts[0].replace("*(continued in the next comment)*", "*(truncated: the full change is in the branch)*")
+    return parts[0].replace(
+        "*(continued in the next comment)*", "*(truncated: the full change is in the branch)*"
+    )
 
 
 def sync_workspace(door: FrontDoor, result: WorkspaceResult) -> SyncReport:

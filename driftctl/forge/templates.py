@@ -1,4 +1,4 @@
-"""Comments and descriptions in the Atlantis shape: header, a section per finding, next commands, footer (no I/O).
+"""Comments and descriptions in the Atlantis shape: header, a section per finding, next steps (no I/O).
 
 Every untrusted value goes through `driftctl.forge.text` (inert prose, code spans, fences); output
 longer than 12 lines is folded into ``<details>``; every next step is a copy-paste command. The
@@ -101,7 +101,9 @@ def drift_table(views: Sequence[ProposalView]) -> str:
         for path, before, after in v.changes or (("(resource)", "present", "deleted"),):
             count += 1
             if count <= MAX_TABLE_ROWS:
-                rows.append(f"| {code(v.address, 120)} | {code(path, 80)} | {_value(before)} | {_value(after)} |")
+                rows.append(
+                    f"| {code(v.address, 120)} | {code(path, 80)} | {_value(before)} | {_value(after)} |"
+                )
     if count > MAX_TABLE_ROWS:
         rows.append(f"\n…and {count - MAX_TABLE_ROWS} more changes (`driftctl detect` lists them all).")
     return "\n".join(rows)
@@ -121,6 +123,7 @@ def adopt_pull(view: ProposalView) -> tuple[str, str]:
     title = f"driftctl: adopt drift on {view.address} ({view.workspace})"[:250]
     risk = "n/a" if view.risk is None else f"{view.risk:.2f}"
     conf = "n/a" if view.confidence is None else f"{view.confidence:.2f}"
+    reject_command = f'driftctl reject {view.id} --reason "…"'
     body = "\n".join(
         [
             marker("adopt", view.workspace, view.address),
@@ -149,7 +152,7 @@ def adopt_pull(view: ProposalView) -> tuple[str, str]:
             f"Proposal {code(view.id)}. Merge this pull request to adopt the change, or comment:",
             f"* {code(f'driftctl approve {view.id}')} then {code(f'driftctl apply {view.id}')} "
             "to write it and record it in state now",
-            f"* {code(f'driftctl reject {view.id} --reason \"…\"')} to refuse it",
+            f"* {code(reject_command)} to refuse it",
             "",
             "---",
             "*Updated by driftctl on every run while the drift lasts; closed when it is gone.*",

@@ -21,6 +21,7 @@ _FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$")
 WORD_JOINER = "\u2060"  # invisible: `@` + WJ + name is no mention on GitHub or GitLab
 MORE = "\n\n*(continued in the next comment)*"
 CONTINUED = "*(continued from the previous comment)*\n\n"
+MIN_LIMIT = 2048
 
 
 def clean(text: str) -> str:
@@ -67,9 +68,9 @@ def split_comment(body: str, limit: int) -> list[str]:
     """``body`` in parts of at most ``limit`` characters, each one valid Markdown on its own."""
     if len(body) <= limit:
         return [body]
-    budget = limit - len(MORE) - len(CONTINUED) - 600  # room for re-opened fences and <details>
-    if budget < 200:
+    if limit < MIN_LIMIT:
         raise ValueError(f"a comment limit of {limit} characters is too small to split into")
+    budget = limit - len(MORE) - len(CONTINUED) - 600  # room for re-opened fences and <details>
     parts: list[str] = []
     lines: list[str] = []
     size = 0

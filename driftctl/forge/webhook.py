@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from driftctl.forge.commands import parse_comment
 from driftctl.forge.guards import GuardUnavailable
-from driftctl.forge.protocol import Thread
+from driftctl.forge.protocol import Thread, ThreadKind
 
 if TYPE_CHECKING:
     from driftctl.forge.door import FrontDoor
@@ -82,7 +82,7 @@ def github_event(event: str, delivery: str, payload: Any) -> CommentEvent | None
     if event != "issue_comment" or payload.get("action") != "created":
         return None
     issue, comment = payload.get("issue") or {}, payload.get("comment") or {}
-    kind = "pull" if issue.get("pull_request") else "issue"
+    kind: ThreadKind = "pull" if issue.get("pull_request") else "issue"
     return CommentEvent(
         kind="github",
         delivery=delivery,
@@ -101,6 +101,7 @@ def gitlab_event(event: str, delivery: str, payload: Any) -> CommentEvent | None
         return None
     note = payload.get("object_attributes") or {}
     noteable = note.get("noteable_type")
+    kind: ThreadKind
     if noteable == "MergeRequest":
         thread_data, kind = payload.get("merge_request") or {}, "pull"
     elif noteable == "Issue":
@@ -113,7 +114,7 @@ def gitlab_event(event: str, delivery: str, payload: Any) -> CommentEvent | None
         kind="gitlab",
         delivery=delivery,
         repo=str((payload.get("project") or {}).get("path_with_namespace", "")),
-        thread=Thread(kind, int(thread_data["iid"])),  # type: ignore[arg-type]
+        thread=Thread(kind, int(thread_data["iid"])),
         comment_id=int(note["id"]),
         comment_url=str(note.get("url", "")),
         user=str((payload.get("user") or {}).get("username", "")),

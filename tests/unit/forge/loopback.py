@@ -13,7 +13,9 @@ import uvicorn
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
     """The base URL (``http://127.0.0.1:PORT``) of ``app`` served on an ephemeral port."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     started = threading.Event()
