@@ -80,7 +80,12 @@ def split_comment(body: str, limit: int) -> list[str]:
         fence_after, details_after = _state_after(line, fence, details)
         if lines and size + len(line) + 1 + len(_closing(fence_after, details_after)) > budget:
             parts.append("\n".join(lines) + _closing(fence, details) + MORE)
-            lines = [CONTINUED.rstrip("\n"), ""] + [*details] + ([fence] if fence else [])
+            # A blank line after each <details> ends its HTML block, so a fence after it is Markdown.
+            lines = (
+                [CONTINUED.rstrip("\n"), ""]
+                + [x for d in details for x in (d, "")]
+                + ([fence] if fence else [])
+            )
             size = sum(len(x) + 1 for x in lines)
         lines.append(line)
         size += len(line) + 1

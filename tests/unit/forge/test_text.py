@@ -84,6 +84,7 @@ def test_a_100kb_output_splits_into_balanced_parts_under_the_limit(limit: int) -
         balanced(part)
         html = render(part)
         assert html.count("<details>") == html.count("</details>")
+        assert html.count("<pre>") == html.count("</pre>") == 1  # the output is code, in every part
     assert "continued in the next comment" in parts[0] and "continued from" in parts[1]
     assert parts[1].split("\n")[2].startswith("<details>")  # re-opened at the top of the next part
     joined = "\n".join(parts)
