@@ -25,7 +25,15 @@ from driftctl.errors import ConfigError, DriftctlError
 from driftctl.forge.commands import HELP, PRIVILEGED, Command, Refusal, Verb
 from driftctl.forge.guards import DeliveryLog, GuardUnavailable, RepoLocks
 from driftctl.forge.protocol import Forge, ForgeError, Permission, Thread
-from driftctl.forge.templates import ProposalView, Section, command_reply, refusal
+from driftctl.forge.templates import (
+    ProposalView,
+    Section,
+    apply_reply,
+    approve_reply,
+    command_reply,
+    refusal,
+    reject_reply,
+)
 from driftctl.forge.text import code, inert, split_comment
 
 if TYPE_CHECKING:
@@ -158,35 +166,15 @@ class FrontDoor:
             return self._plan(workspace, by)
         assert pid is not None
         if command.verb is Verb.APPROVE:
-            row = core.approve_proposal(rt, pid, by, source=source)
-            section = Section(
-                f"{code(row.address)} proposal {code(row.id)}",
-                f"approved by {inert(by)}",
-                True,
-                next_commands=(f"driftctl apply {row.id}",),
-            )
-            return command_reply("Approve", workspace, [section], "1 approved")
+            core.approve_proposal(rt, pid, by, source=source)
+            return approve_reply(ProposalView.from_row(rt.store.proposal(pid)), by)
         if command.verb is Verb.REJECT:
-            row = core.reject_proposal(rt, pid, by, command.reason or "", source=source)
-            section = Section(
-                f"{code(row.address)} proposal {code(row.id)}", f"rejected by {inert(by)}", True
-            )
-            return command_reply("Reject", workspace, [section], "1 rejected")
-        row = rt.store.proposal(pid)
-        if row.status == "pending":  # an allowed user asking to apply approves it in the same breath
-            row = core.approve_proposal(rt, pid, by, source=source)
+            core.reject_proposal(rt, pid, by, command.reason or "", source=source)
+            return reject_reply(ProposalView.from_row(rt.store.proposal(pid)), by)
+        if rt.store.proposal(pid).status == "pending":  # an allowed user asking to apply approves it too
+            core.approve_proposal(rt, pid, by, source=source)
         result = core.apply_proposal(rt, pid, self._options(by), by=by, source=source)
-        view = ProposalView.from_row(rt.store.proposal(pid))
-        ok = result.status == "applied"
-        section = Section(
-            f"{code(result.address)} proposal {code(result.proposal)}",
-            f"{inert(result.status)}: {inert(result.message, 1000)}",
-            ok,
-            output=view.diff or view.rationale,
-            lang="diff" if view.diff else "",
-            next_commands=() if ok else (f"driftctl plan -w {workspace}",),
-        )
-        return command_reply("Apply", workspace, [section], f"{int(ok)} applied, {int(not ok)} not applied")
+        return apply_reply(ProposalView.from_row(rt.store.proposal(pid)), result.status, result.message)
 
     def _plan(self, workspace: str, by: str) -> str:
         from driftctl import core

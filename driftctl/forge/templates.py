@@ -216,3 +216,33 @@ def command_reply(action: str, workspace: str | None, sections: Sequence[Section
 
 def refusal(user: str, message: str) -> str:
     return f"Sorry {inert(user, 60)}, {message}"
+
+
+def approve_reply(view: ProposalView, by: str) -> str:
+    section = Section(
+        f"{code(view.address)} proposal {code(view.id)}",
+        f"approved by {inert(by)}",
+        True,
+        next_commands=(f"driftctl apply {view.id}",),
+    )
+    return command_reply("Approve", view.workspace, [section], "1 approved")
+
+
+def reject_reply(view: ProposalView, by: str) -> str:
+    section = Section(f"{code(view.address)} proposal {code(view.id)}", f"rejected by {inert(by)}", True)
+    return command_reply("Reject", view.workspace, [section], "1 rejected")
+
+
+def apply_reply(view: ProposalView, status: str, message: str) -> str:
+    """The reply to ``driftctl apply``: the outcome, the change that was applied, what to do next."""
+    ok = status == "applied"
+    section = Section(
+        f"{code(view.address)} proposal {code(view.id)}",
+        f"{inert(status)}: {inert(message, 1000)}",
+        ok,
+        output=view.diff or view.rationale,
+        lang="diff" if view.diff else "",
+        next_commands=() if ok else (f"driftctl plan -w {view.workspace}",),
+    )
+    footer = f"{int(ok)} applied, {int(not ok)} not applied"
+    return command_reply("Apply", view.workspace, [section], footer)

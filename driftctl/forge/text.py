@@ -51,7 +51,8 @@ def code(value: object, limit: int = 200) -> str:
 
 def fenced(text: str, lang: str = "") -> str:
     """A fenced code block holding ``text`` literally; its fence outruns any backtick run inside."""
-    body = clean(text).rstrip("\n")
+    # Forges do not notify mentions inside code today; an invisible joiner keeps it so if that changes.
+    body = _MENTION.sub("@" + WORD_JOINER, clean(text).rstrip("\n"))
     longest = max((len(r) for r in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{lang}\n{body}\n{fence}"
