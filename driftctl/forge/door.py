@@ -161,7 +161,8 @@ class FrontDoor:
         if command.verb is Verb.UNLOCK:
             held = self.locks.force_release(self.settings.repo, workspace)
             what = f"released the lock held by {inert(held)}" if held else "no lock was held"
-            return command_reply("Unlock", workspace, [Section(code(workspace), what, True)], "")
+            footer = "1 lock released" if held else "nothing to release"
+            return command_reply("Unlock", workspace, [Section(code(workspace), what, True)], footer)
         if command.verb is Verb.PLAN:
             return self._plan(workspace, by)
         assert pid is not None
@@ -180,7 +181,8 @@ class FrontDoor:
         from driftctl import core
 
         (target,) = core.resolve_workspaces((workspace,), self.runtime)
-        result = core.reconcile_workspace(target, self.runtime, self._options(by))
+        # A comment's plan never applies on its own, whatever the service's mode: it proposes.
+        result = core.reconcile_workspace(target, self.runtime, self._options(by, mode="propose"))
         report = self.sync_workspace(result)
         sections = [_item_section(item) for item in result.items]
         footer = f"{len(result.items)} drifted resource(s); workspace {inert(result.status)}"
@@ -188,10 +190,10 @@ class FrontDoor:
             footer += f": {inert(result.error, 500)}"
         return command_reply("Plan", workspace, sections, footer + report.summary())
 
-    def _options(self, by: str) -> ReconcileOptions:
+    def _options(self, by: str, **changes: Any) -> ReconcileOptions:
         import msgspec
 
-        return msgspec.structs.replace(self.options, trigger="comment", requested_by=by)
+        return msgspec.structs.replace(self.options, trigger="comment", requested_by=by, **changes)
 
     def _resolve(self, event: CommentEvent, command: Command) -> tuple[str, str | None]:
         """The workspace and the proposal a command is about; ConfigError says what is missing."""

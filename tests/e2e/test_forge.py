@@ -41,6 +41,8 @@ from tests.unit.forge.fake_forge import (
     github_app,
     github_comment_payload,
     github_signature,
+    gitlab_app,
+    gitlab_note_payload,
 )
 from tests.unit.forge.loopback import serve
 from tests.unit.forge.test_text import balanced
@@ -79,6 +81,7 @@ def heal(sb: Sandbox) -> None:
 
 @dataclass
 class World:
+    kind: str
     sb: Sandbox
     state: ForgeState
     door: FrontDoor
@@ -94,21 +97,28 @@ class World:
         self.door.sync_workspace(result)
         return result
 
-    def comment(self, number: int, user: str, text: str, delivery: str | None = None) -> httpx.Response:
-        body = encode(
-            github_comment_payload(self.state, number, user, text, comment_id=int(uuid.uuid4().int % 10**9))
-        )
-        headers = {
-            "X-GitHub-Event": "issue_comment",
-            "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
-            "X-Hub-Signature-256": github_signature(SECRET, body),
-        }
-        return self.hook.post("/webhooks/github", content=body, headers=headers)
+    def comment(
+        self, number: int, user: str, text: str, delivery: str | None = None, kind: str = "issue"
+    ) -> httpx.Response:
+        comment_id = uuid.uuid4().int % 10**9
+        delivery = delivery or str(uuid.uuid4())
+        if self.kind == "github":
+            body = encode(github_comment_payload(self.state, number, user, text, comment_id))
+            headers = {
+                "X-GitHub-Event": "issue_comment",
+                "X-GitHub-Delivery": delivery,
+                "X-Hub-Signature-256": github_signature(SECRET, body),
+            }
+        else:
+            body = encode(gitlab_note_payload(self.state, kind, number, user, text, comment_id))
+            headers = {"X-Gitlab-Event": "Note Hook", "Idempotency-Key": delivery, "X-Gitlab-Token": SECRET}
+        return self.hook.post(f"/webhooks/{self.kind}", content=body, headers=headers)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("forge")
+@pytest.fixture(scope="module", params=["github", "gitlab"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    kind: str = request.param
+    tmp = tmp_path_factory.mktemp(f"forge-{kind}")
     sb = Sandbox(SandboxLayout(tmp / "sandbox"))
     sb.up(reattach=True)
     try:
@@ -135,11 +145,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         os.environ["E2E_FORGE_TOKEN"] = TOKEN
         os.environ["E2E_WEBHOOK_SECRET"] = SECRET
         state = ForgeState(token=TOKEN, repo=REPO)
-        state.permissions.update({"alice": "write", "mallory": "read"})
-        with serve(github_app(state)) as api:
+        if kind == "github":
+            state.permissions.update({"alice": "write", "mallory": "read"})
+        else:
+            state.permissions.update({"alice": "30", "mallory": "20"})  # Developer, Reporter
+        with serve(github_app(state) if kind == "github" else gitlab_app(state)) as api:
             config = yaml.safe_load(sb.layout.config_file.read_text())
             config["forge"] = {
-                "kind": "github",
+                "kind": kind,
                 "api_url": api,
                 "repo": REPO,
                 "token_env": "E2E_FORGE_TOKEN",
@@ -157,17 +170,29 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             door = FrontDoor(settings, make_forge(settings), rt, options=options)
             app = Starlette(routes=[Mount("/webhooks", routes=webhook_routes(door))])
             with serve(app) as url, httpx.Client(base_url=url, timeout=60) as client:
-                yield World(sb, state, door, rt, bare, client, options)
+                yield World(kind, sb, state, door, rt, bare, client, options)
     finally:
         sb.down()
 
 
+def _common(item: dict[str, Any]) -> dict[str, Any]:
+    """A pull/merge request or issue of either forge in one shape: number, head, base, body, state."""
+    return {
+        "number": item.get("number", item.get("iid")),
+        "head": item.get("head", item.get("source_branch")),
+        "base": item.get("base", item.get("target_branch")),
+        "body": item.get("body", item.get("description")),
+        "state": {"opened": "open"}.get(item["state"], item["state"]),
+        "labels": item.get("labels"),
+    }
+
+
 def pulls(w: World) -> list[dict[str, Any]]:
-    return list(w.state.pulls.values())
+    return [_common(p) for p in w.state.pulls.values()]
 
 
 def issues(w: World) -> list[dict[str, Any]]:
-    return list(w.state.issues.values())
+    return [_common(i) for i in w.state.issues.values()]
 
 
 def test_1_drift_opens_an_adopt_pull_request_and_a_drift_issue_then_updates_them(world: World) -> None:
@@ -204,6 +229,28 @@ def test_1_drift_opens_an_adopt_pull_request_and_a_drift_issue_then_updates_them
     assert any("Updated by driftctl" in c["body"] for c in w.state.thread_comments("pull", pull["number"]))
 
 
+def test_1b_approve_and_reject_without_an_id_on_the_pull_request(world: World) -> None:
+    """The pull request's marker names the workspace and resource: no ID needed; carol is allow-listed
+    in the config and has no access on the forge."""
+    w = world
+    (pull,) = pulls(w)
+    number = pull["number"]
+    (adopt,) = [
+        p for p in core.list_proposals(w.rt, workspace="sandbox", open_only=True) if p.address == LOG_GROUP
+    ]
+
+    def replied(text: str) -> Any:
+        return lambda s: any(text in c["body"] for c in s.thread_comments("pull", number))
+
+    assert w.comment(number, "carol", "driftctl approve", kind="pull").status_code == 202
+    w.state.wait_for(replied("Ran Approve for 1 workspace"))
+    assert w.rt.store.proposal(adopt.id).status == "approved"
+    assert w.comment(number, "carol", 'driftctl reject --reason "we keep the console value"', kind="pull")
+    w.state.wait_for(replied("Ran Reject for 1 workspace"))
+    row = w.rt.store.proposal(adopt.id)
+    assert (row.status, row.reason) == ("rejected", "we keep the console value")
+
+
 def test_2_apply_by_a_stranger_is_refused_by_an_allowed_user_applied(world: World) -> None:
     w = world
     (issue,) = issues(w)
@@ -223,16 +270,15 @@ def test_2_apply_by_a_stranger_is_refused_by_an_allowed_user_applied(world: Worl
     reply = next(c for c in w.state.thread_comments("issue", number) if "Ran Apply" in c["body"])
     assert reply["body"].startswith("Ran Apply for 1 workspace: `sandbox`")
     assert "✅ applied" in reply["body"] and "1 applied, 0 not applied" in reply["body"]
-    assert "eyes" in next(iter(w.state.comments.values()))["reactions"] or any(
-        "eyes" in c["reactions"] for c in w.state.comments.values()
-    )
+    assert any("eyes" in c["reactions"] for c in w.state.comments.values())  # acknowledged
     assert w.rt.store.proposal(sg_id).status == "applied"
     # the audit trail records who asked, and in which comment
     with Store(w.rt.store.url) as store:
         requested = [e for e in store.entries() if e.kind == "approval" and e.data.get("proposal") == sg_id]
     assert {e.status for e in requested} >= {"approved", "apply_requested"}
     assert all(e.data["by"] == "alice" for e in requested)
-    assert all(e.data["source"].startswith("https://forge.example/acme/infra/issues/") for e in requested)
+    page = "issues/" if w.kind == "github" else "-/issues/"
+    assert all(e.data["source"].startswith(f"https://forge.example/acme/infra/{page}") for e in requested)
     (target,) = core.resolve_workspaces(("sandbox",), w.rt)
     detect_only = core.ReconcileOptions(mode="detect", checkov=False)
     assert SG not in {i.address for i in core.reconcile_workspace(target, w.rt, detect_only).items}
@@ -246,17 +292,27 @@ def test_2_apply_by_a_stranger_is_refused_by_an_allowed_user_applied(world: Worl
 def test_3_a_bad_signature_is_401_and_nothing_runs(world: World) -> None:
     w = world
     (issue,) = issues(w)
-    body = encode(github_comment_payload(w.state, issue["number"], "alice", "driftctl plan", 99))
+    if w.kind == "github":
+        body = encode(github_comment_payload(w.state, issue["number"], "alice", "driftctl plan", 99))
+        bad = [{}, {"X-Hub-Signature-256": github_signature("not-the-secret", body)}]
+        base = {"X-GitHub-Event": "issue_comment"}
+    else:
+        body = encode(gitlab_note_payload(w.state, "issue", issue["number"], "alice", "driftctl plan", 99))
+        bad = [{}, {"X-Gitlab-Token": "not-the-secret"}]
+        base = {"X-Gitlab-Event": "Note Hook"}
     before = len(w.state.comments)
-    for sig in (None, github_signature("not-the-secret", body)):
-        headers = {"X-GitHub-Event": "issue_comment", "X-GitHub-Delivery": str(uuid.uuid4())}
-        if sig:
-            headers["X-Hub-Signature-256"] = sig
-        assert w.hook.post("/webhooks/github", content=body, headers=headers).status_code == 401
+    for extra in bad:
+        headers = {
+            **base,
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "Idempotency-Key": str(uuid.uuid4()),
+            **extra,
+        }
+        assert w.hook.post(f"/webhooks/{w.kind}", content=body, headers=headers).status_code == 401
     assert len(w.state.comments) == before
 
 
-def test_4_drift_gone_closes_the_pull_request_and_the_issue_and_drift_back_reopens(world: World) -> None:
+def test_4_drift_gone_closes_the_pull_request_and_the_issue_a_comment_plan_reopens_it(world: World) -> None:
     w = world
     heal(w.sb)
     w.reconcile()
@@ -267,7 +323,18 @@ def test_4_drift_gone_closes_the_pull_request_and_the_issue_and_drift_back_reope
     assert issue["state"] == "closed"
 
     w.sb.drift("sg-open-world")
-    w.reconcile()
+    # `driftctl plan` commented on the closed issue: re-detect, re-draft, re-score, re-post
+    assert w.comment(issue["number"], "alice", "driftctl plan").status_code == 202
+    w.state.wait_for(
+        lambda s: any(
+            "Ran Plan for 1 workspace" in c["body"] for c in s.thread_comments("issue", issue["number"])
+        ),
+        600,
+    )
+    reply = next(
+        c["body"] for c in w.state.thread_comments("issue", issue["number"]) if "Ran Plan" in c["body"]
+    )
+    assert SG in reply and "proposed: revert" in reply and "drift issue reopened" in reply
     (issue,) = issues(w)
     assert issue["state"] == "open" and SG in issue["body"]
     assert any("Drift is back" in c["body"] for c in w.state.thread_comments("issue", issue["number"]))

@@ -1,4 +1,4 @@
-"""The `forge:` config section: validated like the rest of driftctl.yaml; secrets only from the environment."""
+"""The `forge:` config section: validated like the rest of driftctl.yaml; secrets only from the env."""
 
 from __future__ import annotations
 
