@@ -204,3 +204,25 @@ def test_a_held_lock_is_named(hook: Hook) -> None:
     hook.state.wait_for(lambda s: len(s.thread_comments("issue", 1)) == 2)
     assert "released the lock held by bob" in replies(hook)[1]
     assert hook.door.locks.holder("acme/infra", "prod") is None
+
+
+def test_an_edited_comment_or_a_note_on_a_commit_runs_nothing(hook: Hook) -> None:
+    """Editing an old comment into a command must not run it; GitLab notes on commits are not threads."""
+    if hook.kind == "github":
+        payload = github_comment_payload(hook.state, 1, "alice", "driftctl plan -w prod", 9)
+        payload["action"] = "edited"
+    else:
+        payload = gitlab_note_payload(hook.state, "issue", 1, "alice", "driftctl plan -w prod", 9)
+        payload["object_attributes"]["noteable_type"] = "Commit"
+    response = hook.send(encode(payload))
+    assert response.status_code == 202 and "is not a new comment" in response.json()["ignored"]
+    assert replies(hook) == []
+
+
+def test_another_repository_is_ignored(hook: Hook) -> None:
+    other = ForgeState(token=TOKEN, repo="evil/fork")
+    if hook.kind == "github":
+        payload = github_comment_payload(other, 1, "alice", "driftctl help", 9)
+    else:
+        payload = gitlab_note_payload(other, "issue", 1, "alice", "driftctl help", 9)
+    assert hook.send(encode(payload)).json() == {"ignored": "another repository"}
