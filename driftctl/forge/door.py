@@ -24,7 +24,7 @@ import httpx
 from driftctl.errors import ConfigError, DriftctlError
 from driftctl.forge.commands import HELP, PRIVILEGED, Command, Refusal, Verb
 from driftctl.forge.guards import DeliveryLog, GuardUnavailable, RepoLocks
-from driftctl.forge.protocol import Forge, ForgeError, Permission, Thread
+from driftctl.forge.protocol import Comment, Forge, ForgeError, Permission, Thread
 from driftctl.forge.templates import (
     ProposalView,
     Section,
@@ -137,22 +137,40 @@ class FrontDoor:
     def _run(
         self, event: CommentEvent, command: Command, workspace: str, pid: str | None, holder: str
     ) -> None:
+        running: Comment | None = None
         try:
             with self._serial:
                 self._ack(event)
-                self._post(event, self._execute(event, command, workspace, pid))
+                if command.verb in (Verb.PLAN, Verb.APPLY):  # Terraform runs: say so now, fill in later
+                    running = self.forge.comment(
+                        event.thread, f"⏳ Running `driftctl {command.verb}` on workspace {code(workspace)}…"
+                    )
+                self._finish(event, running, self._execute(event, command, workspace, pid))
         except GuardUnavailable as exc:
-            self._post_quietly(event, f"❌ {inert(exc.message)}; nothing was run.")
+            self._finish(event, running, f"❌ {inert(exc.message)}; nothing was run.")
         except DriftctlError as exc:
-            self._post_quietly(event, f"❌ `driftctl {command.verb}` failed: {inert(exc.message, 1000)}")
+            self._finish(event, running, f"❌ `driftctl {command.verb}` failed: {inert(exc.message, 1000)}")
         except Exception:  # a bug: say so on the thread, keep the details in the server log
             log.exception("comment command %s failed", command.verb)
-            self._post_quietly(
-                event, f"❌ `driftctl {command.verb}` hit an internal error; see the server log."
+            self._finish(
+                event, running, f"❌ `driftctl {command.verb}` hit an internal error; see the server log."
             )
         finally:
             if command.verb is not Verb.UNLOCK:
                 self.locks.release(self.settings.repo, workspace, holder)
+
+    def _finish(self, event: CommentEvent, running: Comment | None, body: str) -> None:
+        """The reply: in place of the "running" comment when there is one, the rest after it."""
+        try:
+            if running is None:
+                self.post(event.thread, body)
+                return
+            first, *rest = split_comment(body, self.settings.comment_limit)
+            self.forge.update_comment(event.thread, running.id, first)
+            for part in rest:
+                self.forge.comment(event.thread, part)
+        except ForgeError as exc:
+            log.warning("could not reply on %s %s: %s", event.thread.kind, event.thread.number, exc.message)
 
     def _execute(self, event: CommentEvent, command: Command, workspace: str, pid: str | None) -> str:
         from driftctl import core
@@ -245,14 +263,8 @@ class FrontDoor:
         for part in split_comment(body, self.settings.comment_limit):
             self.forge.comment(thread, part)
 
-    def _post(self, event: CommentEvent, body: str) -> None:
-        self.post(event.thread, body)
-
     def _post_quietly(self, event: CommentEvent, body: str) -> None:
-        try:
-            self._post(event, body)
-        except ForgeError as exc:
-            log.warning("could not reply on %s %s: %s", event.thread.kind, event.thread.number, exc.message)
+        self._finish(event, None, body)
 
 
 def _key(address: str) -> str:

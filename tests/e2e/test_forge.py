@@ -271,6 +271,8 @@ def test_2_apply_by_a_stranger_is_refused_by_an_allowed_user_applied(world: Worl
     assert reply["body"].startswith("Ran Apply for 1 workspace: `sandbox`")
     assert "✅ applied" in reply["body"] and "1 applied, 0 not applied" in reply["body"]
     assert any("eyes" in c["reactions"] for c in w.state.comments.values())  # acknowledged
+    # the "running" comment posted when Terraform started was replaced by the reply
+    assert not any(c["body"].startswith("⏳") for c in w.state.thread_comments("issue", number))
     assert w.rt.store.proposal(sg_id).status == "applied"
     # the audit trail records who asked, and in which comment
     with Store(w.rt.store.url) as store:

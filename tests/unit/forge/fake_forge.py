@@ -216,6 +216,7 @@ def github_app(state: ForgeState) -> Starlette:
             if cid not in state.comments:
                 return _json({"message": "Not Found"}, 404)
             state.comments[cid]["body"] = (await request.json())["body"]
+            state.lock.notify_all()
             return _json(
                 {"id": cid, "body": state.comments[cid]["body"], "html_url": f"{WEB}#issuecomment-{cid}"}
             )
@@ -404,6 +405,7 @@ def gitlab_app(state: ForgeState) -> Starlette:
             if nid not in state.comments:
                 return _json({"message": "404 Not found"}, 404)
             state.comments[nid]["body"] = (await request.json())["body"]
+            state.lock.notify_all()
             return _json({"id": nid, "body": state.comments[nid]["body"]})
 
     async def award(request: Request) -> Response:
