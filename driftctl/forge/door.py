@@ -229,19 +229,22 @@ class FrontDoor:
         if workspace is None:
             names = [t.name for t in core.resolve_workspaces((), rt)]
             if len(names) != 1:
-                raise ConfigError(f"say which workspace: add `-w NAME` (one of {', '.join(names)})")
+                raise ConfigError(f"say which workspace: add -w NAME (one of {', '.join(names)})")
             workspace = names[0]
         core.resolve_workspaces((workspace,), rt)  # unknown → ConfigError naming the known ones
         if command.verb not in (Verb.APPROVE, Verb.APPLY, Verb.REJECT):
             return workspace, None
         rows = core.list_proposals(rt, workspace=workspace, open_only=True)
-        if marked is not None and marked.group(1) == "adopt":
+        if marked is None:  # a thread driftctl did not open: never guess which proposal is meant
+            listed = ", ".join(r.id for r in rows[:10]) or "none is waiting"
+            raise ConfigError(f"say which proposal: driftctl {command.verb} ID ({listed})")
+        if marked.group(1) == "adopt":
             rows = [r for r in rows if _key(r.address) == marked.group(3)]
         wanted = ("approved", "pending") if command.verb is Verb.APPLY else ("pending", "approved")
         rows = [r for r in rows if r.status in wanted]
         if len(rows) != 1:
             listed = ", ".join(r.id for r in rows[:10]) or "none is waiting"
-            raise ConfigError(f"say which proposal: `driftctl {command.verb} ID` ({listed})")
+            raise ConfigError(f"say which proposal: driftctl {command.verb} ID ({listed})")
         return workspace, rows[0].id
 
     def _may(self, user: str) -> bool:

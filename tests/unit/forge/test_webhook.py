@@ -226,3 +226,9 @@ def test_another_repository_is_ignored(hook: Hook) -> None:
     else:
         payload = gitlab_note_payload(other, "issue", 1, "alice", "driftctl help", 9)
     assert hook.send(encode(payload)).json() == {"ignored": "another repository"}
+
+
+def test_without_an_id_on_a_thread_driftctl_did_not_open_nothing_is_guessed(hook: Hook) -> None:
+    hook.comment("carol", "driftctl approve")
+    hook.state.wait_for(lambda s: len(s.thread_comments("issue", 1)) == 1)
+    assert "say which proposal: driftctl approve ID" in replies(hook)[0]
