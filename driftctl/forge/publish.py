@@ -28,6 +28,7 @@ from driftctl.forge.templates import (
     ProposalView,
     adopt_pull,
     branch_for,
+    diff_block,
     drift_issue,
     marker,
 )
@@ -145,7 +146,8 @@ def _sync_pull(door: FrontDoor, row: ProposalRow, report: SyncReport) -> None:
         raise DriftctlError(f"workspace {row.workspace} is not in a git repository")
     head = branch_for(row.workspace, row.address)
     push_branch(repo, _commit_of(repo, row.branch), door.settings.remote, head)
-    title, body = adopt_pull(ProposalView.from_row(row))
+    view = ProposalView.from_row(row)
+    title, body = adopt_pull(view)
     body = _fit(body, door.settings.comment_limit)
     existing = door.forge.find_pull(head)
     if existing is None:
@@ -153,9 +155,10 @@ def _sync_pull(door: FrontDoor, row: ProposalRow, report: SyncReport) -> None:
         report.opened.append(pull.url)
     else:
         pull = door.forge.update_pull(existing.number, title=title, body=body)
-        if existing.body != body:
+        if diff_block(view.diff) not in existing.body:  # the same change on every run stays quiet
             door.forge.comment(
-                Thread("pull", pull.number), f"Updated by driftctl: proposal {code(row.id)} (new run)."
+                Thread("pull", pull.number),
+                f"The change was updated by driftctl (proposal {code(row.id)}): reality moved again.",
             )
         report.updated.append(pull.url)
 

@@ -113,7 +113,7 @@ def _bullets(items: Sequence[str]) -> str:
     return "\n".join(f"* {inert(i)}" for i in items) or "* none"
 
 
-def _diff_block(diff: str, summary: str = "Show the diff") -> str:
+def diff_block(diff: str, summary: str = "Show the diff") -> str:
     lines = diff.count("\n") + 1
     return collapsible(summary, fenced(diff, "diff"), lines)
 
@@ -135,7 +135,7 @@ def adopt_pull(view: ProposalView) -> tuple[str, str]:
             drift_table([view]),
             "",
             "### Change",
-            _diff_block(view.diff),
+            diff_block(view.diff),
             "",
             "### Rationale",
             inert(view.rationale, limit=2000),
@@ -192,7 +192,7 @@ def drift_issue(workspace: str, views: Sequence[ProposalView]) -> tuple[str, str
 def _finding_detail(v: ProposalView) -> str:
     text = [f"#### {code(v.address)}", inert(v.rationale, limit=2000), ""]
     if v.diff:
-        text += [_diff_block(v.diff), ""]
+        text += [diff_block(v.diff), ""]
     return "\n".join(text)
 
 

@@ -99,6 +99,32 @@ def test_a_drifting_run_opens_then_updates_one_pull_request(setup: Setup) -> Non
     second = setup.door.sync_workspace(result(core.Status.DRIFT))
     assert second.opened == [] and second.updated == first.opened and second.issue == "updated"
     assert len(setup.state.pulls) == 1 and len(setup.state.issues) == 1
+    (number,) = setup.state.pulls
+    assert setup.state.thread_comments("pull", number) == []  # the same change: updated quietly
+
+    # reality moved again: a newer proposal for the same resource with another change
+    rt = setup.door.runtime
+    old = setup.adopt
+    rt.store.update_proposal(old.id, status="superseded")
+    main_tf = setup.repo / "modules/app/main.tf"
+    before = main_tf.read_text()
+    after = before.replace('    component = "logs"\n', '    component = "logs"\n    owner     = "bob"\n')
+    from driftctl.models import FileEdit
+
+    commit_branch(
+        setup.repo, setup.repo, [FileEdit("modules/app/main.tf", before, after)], "driftctl/adopt-b0b", "m"
+    )
+    data = json.loads(old.data)
+    data["proposal"]["edits"] = [{"path": "modules/app/main.tf", "diff": '+    owner     = "bob"\n'}]
+    fields = {**old.model_dump(), "id": "b0b000000000", "status": "pending", "branch": "driftctl/adopt-b0b"}
+    rt.store.save_proposal(ProposalRow(**{**fields, "data": json.dumps(data)}))
+    third = setup.door.sync_workspace(result(core.Status.DRIFT))
+    assert third.updated == first.opened and third.closed == []
+    (comment,) = setup.state.thread_comments("pull", number)
+    assert "The change was updated" in comment["body"] and "b0b000000000" in comment["body"]
+    assert '"bob"' in setup.state.pulls[number]["body"]
+    head = branch_for("sandbox", old.address)
+    assert git(setup.bare, "rev-parse", head) == git(setup.repo, "rev-parse", "driftctl/adopt-b0b")
 
 
 def test_an_errored_or_skipped_run_changes_nothing(setup: Setup) -> None:
