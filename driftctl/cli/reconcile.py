@@ -80,8 +80,8 @@ def reconcile(
     Exit codes: 0 no drift, 3 every finding healed, 2 drift remains (see `driftctl proposals`),
     4 a workspace was skipped (locked), 1 error.
     """
-    from driftctl.assess.engine import AssessOptions
     from driftctl.assess.checkov_scan import warm_up
+    from driftctl.assess.engine import AssessOptions
     from driftctl.detect.targets import resolve_targets
     from driftctl.models import Strategy
     from driftctl.reconcile.pipeline import reconcile as run_reconcile

@@ -81,8 +81,8 @@ def scenarios_run(
     seconds from injection to the verified heal. Starts the sandbox if it is not running.
     Uses its own audit database under the sandbox directory. Exit code 0 if all pass, 1 if not.
     """
-    from driftctl.assess.engine import AssessOptions
     from driftctl.assess.checkov_scan import warm_up
+    from driftctl.assess.engine import AssessOptions
     from driftctl.report.scenarios import render_scenarios
     from driftctl.scenarios.runner import open_run
     from driftctl.scenarios.spec import load_scenarios
