@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from driftctl.errors import ConfigError
 from driftctl.service.settings import ServiceSettings
+from driftctl.forge.settings import ForgeSettings
 
 CONFIG_NAMES = ("driftctl.yaml", "driftctl.yml")
 DEFAULT_SCHEDULE = "*/30 * * * *"
@@ -398,6 +399,7 @@ class _ConfigIn(_Strict):
     workspaces: Annotated[list[_WorkspaceIn], Field(min_length=1)]
     llm: _LlmIn | None = None
     service: ServiceSettings | None = None
+    forge: ForgeSettings | None = None
 
     @field_validator("version")
     @classmethod
@@ -460,6 +462,7 @@ class Config(_Frozen):
     workspaces: tuple[WorkspaceConfig, ...]
     llm: LlmSettings | None = None
     service: ServiceSettings | None = None  # `driftctl serve` (docs/service.md)
+    forge: ForgeSettings | None = None  # pull requests and comment commands (driftctl.forge)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -509,6 +512,7 @@ def load_config(path: Path) -> Config:
         workspaces=tuple(_merge(base, raw.defaults, ws) for ws in raw.workspaces),
         llm=LlmSettings(**raw.llm.model_dump()) if raw.llm is not None else None,
         service=raw.service,
+        forge=raw.forge,
     )
 
 
