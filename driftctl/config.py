@@ -19,8 +19,8 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from driftctl.errors import ConfigError
-from driftctl.service.settings import ServiceSettings
 from driftctl.forge.settings import ForgeSettings
+from driftctl.service.settings import ServiceSettings
 
 CONFIG_NAMES = ("driftctl.yaml", "driftctl.yml")
 DEFAULT_SCHEDULE = "*/30 * * * *"
