@@ -80,7 +80,8 @@ def change_line(change: AttributeChange, width: int = VALUE_WIDTH) -> str:
         return f"+ {path} = {compact(change.after, width)}"
     if change.kind is ChangeKind.REMOVED:
         return f"- {path} = {compact(change.before, width)}"
-    return f"{path}: {compact(change.before, width)} → {compact(change.after, width)}"
+    note = f" ({change.note})" if change.note else ""
+    return f"{path}: {compact(change.before, width)} → {compact(change.after, width)}{note}"
 
 
 def finding_lines(finding: Finding, width: int = VALUE_WIDTH) -> list[str]:
