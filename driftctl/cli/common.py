@@ -1,0 +1,139 @@
+"""What every `driftctl` command shares: errors, common options, runtime, sandbox (I/O: terminal)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from driftctl.errors import DriftctlError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handles_errors(fn: F) -> F:
+    """Render DriftctlError as a message and its exit code; never a traceback for expected errors."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DriftctlError as exc:
+            click.echo(exc.render(), err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["console", "json"]),
+    default="console",
+    show_default=True,
+    help="Human-readable text, or JSON for scripts.",
+)
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="driftctl.yaml to read (default: ./driftctl.yaml if present).",
+)
+no_checkov_option = click.option(
+    "--no-checkov", is_flag=True, help="Skip checkov (Rego policies and blast radius still run)."
+)
+sandbox_dir_option = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Sandbox directory (default: $DRIFTCTL_SANDBOX_DIR or ./.driftctl/sandbox).",
+)
+
+
+def progress(message: str) -> None:
+    """One progress line on stderr."""
+    click.echo(click.style("· ", fg="cyan") + message, err=True)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def llm_drafter(config_path: Path | None, drafter: str) -> tuple[Any, int]:
+    """The LLM drafter asked for (``llm``), or configured (``auto``), and its redraft budget; else None.
+
+    Endpoint: the `llm:` section of driftctl.yaml, overridden by DRIFTCTL_LLM_BASE_URL and
+    DRIFTCTL_LLM_MODEL; the key is read from the environment variable it names.
+    """
+    if drafter == "rules":
+        return None, 2
+    from driftctl.config import find_config, load_config
+    from driftctl.draft.llm import LlmConfig, LlmDrafter
+
+    path = config_path or find_config()
+    settings = load_config(path).llm if path is not None else None
+    base_url = os.environ.get("DRIFTCTL_LLM_BASE_URL") or (settings.base_url if settings else None)
+    model = os.environ.get("DRIFTCTL_LLM_MODEL") or (settings.model if settings else None)
+    if not base_url or not model:
+        if drafter == "auto":
+            return None, 2
+        raise DriftctlError(
+            "--drafter llm needs an endpoint: an `llm:` section in driftctl.yaml (base_url, model), "
+            "or DRIFTCTL_LLM_BASE_URL and DRIFTCTL_LLM_MODEL",
+            hint="e.g. DRIFTCTL_LLM_BASE_URL=http://127.0.0.1:8000/v1 DRIFTCTL_LLM_MODEL=qwen2.5-coder",
+        )
+    key_env = os.environ.get("DRIFTCTL_LLM_API_KEY_ENV") or (
+        settings.api_key_env if settings else "OPENAI_API_KEY"
+    )
+    config = LlmConfig(base_url=base_url, model=model, api_key_env=key_env)
+    attempts = 2
+    if settings is not None:
+        config = dataclasses.replace(config, timeout_s=settings.timeout_s, max_retries=settings.max_retries)
+        attempts = settings.max_attempts
+    return LlmDrafter(config), attempts
+
+
+def runtime(config_path: Path | None, quiet: bool, **options: Any) -> tuple[Any, Any]:
+    """The store, data directory and options every reconcile-side command shares, and the config path."""
+    from driftctl.audit.store import Store, default_database_path
+    from driftctl.config import find_config
+    from driftctl.detect.engine import Policy
+    from driftctl.detect.severity import load_severity_rules
+    from driftctl.reconcile.pipeline import ReconcileOptions, Runtime
+
+    path = config_path or find_config()
+    db = default_database_path(path)
+    store = Store.open(db)
+    rt = Runtime(
+        store=store,
+        data_dir=db.parent,
+        policy=Policy(load_severity_rules(None)),
+        options=ReconcileOptions(**options),
+        progress=(lambda _m: None) if quiet else progress,
+        shared_lock=not store.url.startswith("sqlite"),
+    )
+    return rt, path
+
+
+def one_target(workspace: str, config_path: Path | None) -> Any:
+    from driftctl.detect.targets import resolve_targets
+
+    targets, _ = resolve_targets((workspace,), config_path, ())
+    return targets[0]
+
+
+def open_sandbox(directory: Path | None, show_progress: bool = True) -> Any:
+    from driftctl.sandbox.layout import SandboxLayout
+    from driftctl.sandbox.sandbox import Sandbox
+
+    return Sandbox(SandboxLayout.resolve(directory), progress=progress if show_progress else None)
