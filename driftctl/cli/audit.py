@@ -40,11 +40,12 @@ def _store_options(fn: F) -> F:
 def _open(database: str | None, config_path: Path | None) -> Store:
     from driftctl.audit.store import Store, default_database_path
 
+    # Every audit command only reads: a database driftctl cannot write is opened read-only.
     if database:
-        return Store(database)
+        return Store(database, read_only=True)
     from driftctl.config import find_config
 
-    return Store.open(default_database_path(config_path or find_config()))
+    return Store.open(default_database_path(config_path or find_config()), read_only=True)
 
 
 def _emit_json(data: Any) -> None:

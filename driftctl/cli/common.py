@@ -103,8 +103,13 @@ def llm_drafter(config_path: Path | None, drafter: str) -> tuple[Any, int]:
     return LlmDrafter(config), attempts
 
 
-def runtime(config_path: Path | None, quiet: bool, **options: Any) -> tuple[Any, Any]:
-    """The store, data directory and options every reconcile-side command shares, and the config path."""
+def runtime(
+    config_path: Path | None, quiet: bool, *, read_only: bool = False, **options: Any
+) -> tuple[Any, Any]:
+    """The store, data directory and options every reconcile-side command shares, and the config path.
+
+    ``read_only``: the command only reads the store (a read-only database is then opened read-only).
+    """
     from driftctl.audit.store import Store, default_database_path
     from driftctl.config import find_config
     from driftctl.detect.engine import Policy
@@ -113,7 +118,7 @@ def runtime(config_path: Path | None, quiet: bool, **options: Any) -> tuple[Any,
 
     path = config_path or find_config()
     db = default_database_path(path)
-    store = Store.open(db)
+    store = Store.open(db, read_only=read_only)
     rt = Runtime(
         store=store,
         data_dir=db.parent,

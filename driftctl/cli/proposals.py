@@ -29,7 +29,7 @@ def proposals(
     config_path: Path | None, status: str | None, workspace: str | None, show_all: bool, output: str
 ) -> None:
     """List saved proposals: what reconcile would not apply on its own, and why."""
-    rt, _ = runtime(config_path, True)
+    rt, _ = runtime(config_path, True, read_only=True)
     rows = rt.store.proposals(status=status, workspace=workspace)
     if status is None and not show_all:
         rows = [r for r in rows if r.status in ("pending", "approved", "needs_human", "blocked")]
