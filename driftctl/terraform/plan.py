@@ -90,6 +90,16 @@ class Plan:
 
 def parse_plan(data: bytes | str, *, source: str = "<plan>") -> Plan:
     """Parse plan JSON. Any problem is a ``PlanFormatError`` naming ``source`` and what is wrong."""
+    try:
+        return _parse(data, source)
+    except RecursionError:  # msgspec and the masking walks recurse once per level of nesting
+        raise PlanFormatError(f"{source}: {TOO_DEEP}") from None
+
+
+TOO_DEEP = "values are nested too deeply to read (hundreds of levels; a Terraform plan never is)"
+
+
+def _parse(data: bytes | str, source: str) -> Plan:
     if isinstance(data, str):
         data = data.encode()
     if not data or _BLANK.match(data):  # stops at the first other byte; strip() would copy 50 MB
