@@ -237,7 +237,7 @@ def _record(decoded: _Decoded, secrets: re.Pattern[str] | None) -> ChangeRecord:
     masked_after = _scrub(mask(after, after_sensitive, after_unknown), secrets)
     hidden: tuple[tuple[str | int, ...], ...] = ()
     if before_sensitive or after_sensitive or secrets is not None:
-        hidden = tuple(hidden_changes(before, after, masked_before, masked_after))
+        hidden = tuple(hidden_changes(before, after, masked_before, masked_after)) if before != after else ()
     return ChangeRecord(
         resource=ResourceAddress(rc.address, rc.type, rc.name, rc.module_address, rc.index),
         provider=rc.provider_name,
@@ -253,27 +253,28 @@ def hidden_changes(
 ) -> Iterator[tuple[str | int, ...]]:
     """Key sequences where both masked sides read ``SENSITIVE`` yet the raw values differ.
 
-    Walks the masked values beside the raw ones; a subtree whose raw values are equal is skipped at
-    once (one C-speed comparison), so a plan without changed secrets costs next to nothing.
+    Walks the masked values beside the raw ones, descending only where the raw values differ (one
+    C-speed comparison per key), so a plan without changed secrets costs next to nothing.
     """
-    if before == after:
-        return
     if masked_before == SENSITIVE and masked_after == SENSITIVE:
-        yield path
+        if before != after:
+            yield path
     elif isinstance(masked_before, dict) and isinstance(masked_after, dict):
         raw_before = before if isinstance(before, dict) else {}
         raw_after = after if isinstance(after, dict) else {}
-        for key in sorted(masked_before.keys() & masked_after.keys()):
-            yield from hidden_changes(
-                raw_before.get(key), raw_after.get(key), masked_before[key], masked_after[key], (*path, key)
-            )
+        for key, mb in masked_before.items():
+            if key in masked_after:
+                rb, ra = raw_before.get(key), raw_after.get(key)
+                if rb != ra:
+                    yield from hidden_changes(rb, ra, mb, masked_after[key], (*path, key))
     elif isinstance(masked_before, list) and isinstance(masked_after, list):
         raw_b_list = before if isinstance(before, list) else []
         raw_a_list = after if isinstance(after, list) else []
         for i, (mb, ma) in enumerate(zip(masked_before, masked_after, strict=False)):
-            raw_b = raw_b_list[i] if i < len(raw_b_list) else None
-            raw_a = raw_a_list[i] if i < len(raw_a_list) else None
-            yield from hidden_changes(raw_b, raw_a, mb, ma, (*path, i))
+            rb = raw_b_list[i] if i < len(raw_b_list) else None
+            ra = raw_a_list[i] if i < len(raw_a_list) else None
+            if rb != ra:
+                yield from hidden_changes(rb, ra, mb, ma, (*path, i))
 
 
 def mask(value: Any, sensitive: Any, unknown: Any) -> Any:
