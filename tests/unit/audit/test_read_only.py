@@ -85,7 +85,10 @@ def test_reading_commands_work_on_a_read_only_database(read_only_store: Path) ->
     assert _digests(data_dir) == before  # nothing written: no -wal, no -shm, the file untouched
 
 
-@pytest.mark.parametrize("args", [("reconcile", "--mode", "propose"), ("approve", "abc123")])
+@pytest.mark.parametrize(
+    "args",
+    [("reconcile", "--mode", "propose"), ("proposals", "approve", "abc123"), ("breaker", "reset", "dev")],
+)
 def test_writing_commands_stop_with_one_clear_error(read_only_store: Path, args: tuple[str, ...]) -> None:
     run = driftctl(*args, "-c", str(read_only_store))
     assert run.returncode == 1
@@ -107,10 +110,12 @@ def test_a_read_only_config_directory_without_a_database(tmp_path: Path) -> None
         tmp_path.chmod(0o755)
     for name, run in runs.items():
         assert run.returncode == 1, name
-        assert f"cannot create {tmp_path / '.driftctl'} for the driftctl database" in run.stderr, name
         assert "Traceback" not in run.stderr and run.stderr.count("error:") == 1, name
-    assert "nothing was recorded there" in runs["verify"].stderr
-    assert not (tmp_path / ".driftctl").exists()
+    data_dir = tmp_path / ".driftctl"
+    assert f"error: cannot create {data_dir} for the driftctl database" in runs["reconcile"].stderr
+    for reader in ("verify", "proposals"):  # a reader never creates a store: it says none is there
+        assert f"error: no audit trail at {data_dir / 'driftctl.db'}" in runs[reader].stderr
+    assert not data_dir.exists()
 
 
 def test_a_read_only_wal_database_in_a_writable_directory_is_opened_normally(tmp_path: Path) -> None:
