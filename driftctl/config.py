@@ -19,15 +19,17 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from driftctl.errors import ConfigError
+from driftctl.yamlsafe import (
+    MAX_YAML_DEPTH,
+    BoundedLoader,
+    TooDeepError,
+    check_size,
+    read_capped,
+)
 
 CONFIG_NAMES = ("driftctl.yaml", "driftctl.yml")
 DEFAULT_SCHEDULE = "*/30 * * * *"
 DEFAULT_IGNORE_FILE = ".driftctl-ignore.yaml"
-# Bounds on any YAML file driftctl reads (config, ignore files, severity policies, scenarios): real
-# ones are a few KiB, a few levels deep and a few hundred values; these leave room for 100 times that.
-MAX_YAML_BYTES = 1024 * 1024
-MAX_YAML_DEPTH = 64
-MAX_YAML_NODES = 100_000
 MAX_TIMEOUT_S = 86_400  # a Terraform command may run a day; `.inf` or 1e300 would overflow the clocks
 MAX_LLM_TIMEOUT_S = 3_600
 
@@ -94,16 +96,15 @@ class YamlSource:
 def read_yaml(path: Path, *, what: str = "file", allow_empty: bool = False) -> YamlSource | None:
     """Parse one YAML document; ``None`` for an empty file if ``allow_empty``. Bad file → ``ConfigError``.
 
-    Hostile input fails fast with a ``ConfigError`` naming the file: more than ``MAX_YAML_BYTES``,
-    nesting deeper than ``MAX_YAML_DEPTH``, or aliases expanding to more than ``MAX_YAML_NODES`` nodes
-    (a "billion laughs" of nested anchors is a few hundred bytes).
+    Hostile input fails fast with a ``ConfigError`` naming the file: too big, nested too deep, or
+    aliases expanding to too many values (bounds and reasons in ``driftctl.yamlsafe``).
     """
-    text = _read_capped(path, what)
-    loader = _BoundedLoader(text)
+    text = read_capped(path, what)
+    loader = BoundedLoader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
-            _check_size(path, what, node)
+            check_size(path, what, node)
         # Before construction, which flattens ``<<`` merges into the tree and so hides real duplicates.
         duplicates = list(_duplicate_keys(node, set())) if node is not None else []
         data = loader.construct_document(node) if node is not None else None
@@ -111,7 +112,7 @@ def read_yaml(path: Path, *, what: str = "file", allow_empty: bool = False) -> Y
         raise _yaml_error(path, exc) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
-    except (_TooDeepError, RecursionError):  # RecursionError: the composer recurses per level
+    except (TooDeepError, RecursionError):  # RecursionError: the composer recurses per level
         raise ConfigError(
             f"{path}: {what} is nested too deeply (more than {MAX_YAML_DEPTH} levels)"
         ) from None
@@ -151,90 +152,6 @@ def key_path(loc: Loc) -> str:
         else:
             out += f"[{seg!r}]".replace("'", '"')
     return out
-
-
-class _TooDeepError(Exception):
-    pass
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that stops at ``MAX_YAML_DEPTH`` levels while it scans and composes.
-
-    PyYAML's scanner slows down with every open ``[``/``{`` (20,000 of them take many seconds before
-    the composer's recursion fails), so the depth is checked as each one opens.
-    """
-
-    _depth = 0
-
-    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
-        if self.flow_level >= MAX_YAML_DEPTH:
-            raise _TooDeepError
-        super().fetch_flow_collection_start(TokenClass)
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        self._depth += 1
-        try:
-            if self._depth > MAX_YAML_DEPTH:
-                raise _TooDeepError
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-def _read_capped(path: Path, what: str) -> str:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_YAML_BYTES + 1)
-        if len(raw) > MAX_YAML_BYTES:
-            raise ConfigError(
-                f"{path}: {what} is larger than {MAX_YAML_BYTES // 1024} KiB; driftctl reads no YAML file "
-                "that big (is it the right file?)"
-            )
-        return raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError(f"{path}: cannot read {what}: {reason}") from exc
-
-
-def _check_size(path: Path, what: str, root: yaml.Node) -> None:
-    """``ConfigError`` if the document nests too deep or its aliases expand to too many values.
-
-    Each node is measured once (an alias is the same node object again): a node's expanded size and
-    height are memoised, so a bomb of nested anchors is measured in time linear in its text. Iterative,
-    so a deep document cannot exhaust the interpreter's stack here.
-    """
-    too_deep = f"{path}: {what} is nested too deeply (more than {MAX_YAML_DEPTH} levels)"
-    measured: dict[int, tuple[int, int]] = {}  # id(node) → (expanded values, height)
-    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
-    while stack:
-        node, depth, children_done = stack.pop()
-        if depth > MAX_YAML_DEPTH:  # also ends a recursive alias (&a [*a])
-            raise ConfigError(too_deep)
-        children = _children(node)
-        if children_done:
-            sizes = [measured[id(c)] for c in children]
-            total = 1 + sum(size for size, _ in sizes)
-            height = 1 + max((h for _, h in sizes), default=0)
-            if height > MAX_YAML_DEPTH:
-                raise ConfigError(too_deep)
-            if total > MAX_YAML_NODES:
-                raise ConfigError(
-                    f"{path}:{node.start_mark.line + 1}: {what} expands to more than {MAX_YAML_NODES:,} "
-                    "values through its aliases (*name); driftctl stops there (an alias bomb?)",
-                    hint="use fewer or flatter anchors",
-                )
-            measured[id(node)] = (total, height)
-        elif id(node) not in measured:
-            stack.append((node, depth, True))
-            stack.extend((c, depth + 1, False) for c in children if id(c) not in measured)
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
 
 
 def _duplicate_keys(node: yaml.Node, visited: set[int]) -> Iterator[yaml.ScalarNode]:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from driftctl.config import MAX_YAML_BYTES, load_config
+from driftctl.config import load_config
 from driftctl.detect.ignore_file import read_rules
 from driftctl.errors import ConfigError
+from driftctl.yamlsafe import MAX_YAML_BYTES
 
 HEADER = "version: 1\nworkspaces:\n  - name: a\n    path: .\n"
 
