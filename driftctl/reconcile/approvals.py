@@ -43,7 +43,7 @@ class ApplyResult:
     replanned: bool = False
 
 
-def _who(by: str | None) -> str:
+def who(by: str | None) -> str:
     if by:
         return by
     try:
@@ -52,31 +52,37 @@ def _who(by: str | None) -> str:
         return "unknown"
 
 
-def approve(rt: Runtime, proposal_id: str, by: str | None = None) -> ProposalRow:
+def approve(rt: Runtime, proposal_id: str, by: str | None = None, source: str | None = None) -> ProposalRow:
     row = rt.store.proposal(proposal_id)
     if row.status not in APPROVABLE:
         raise ConfigError(
             f"proposal {row.id} is {row.status}; only a pending proposal can be approved",
             hint="`driftctl proposals` lists them with their status",
         )
-    who = _who(by)
-    row = rt.store.update_proposal(row.id, status="approved", approved_by=who)
+    by_whom = who(by)
+    row = rt.store.update_proposal(row.id, status="approved", approved_by=by_whom)
     rt.audit(
-        "approval", "approved", {"proposal": row.id, "by": who}, workspace=row.workspace, subject=row.address
+        "approval",
+        "approved",
+        {"proposal": row.id, "by": by_whom} | ({"source": source} if source else {}),
+        workspace=row.workspace,
+        subject=row.address,
     )
     return row
 
 
-def reject(rt: Runtime, proposal_id: str, reason: str, by: str | None = None) -> ProposalRow:
+def reject(
+    rt: Runtime, proposal_id: str, reason: str, by: str | None = None, source: str | None = None
+) -> ProposalRow:
     row = rt.store.proposal(proposal_id)
     if row.status not in ("pending", "approved", "needs_human", "blocked"):
         raise ConfigError(f"proposal {row.id} is {row.status}; it can no longer be rejected")
-    who = _who(by)
+    by_whom = who(by)
     row = rt.store.update_proposal(row.id, status="rejected", reason=reason)
     rt.audit(
         "approval",
         "rejected",
-        {"proposal": row.id, "by": who, "reason": reason},
+        {"proposal": row.id, "by": by_whom, "reason": reason} | ({"source": source} if source else {}),
         workspace=row.workspace,
         subject=row.address,
     )

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from driftctl.assess.engine import AssessOptions
     from driftctl.audit.store import Store
     from driftctl.draft.llm import LlmDrafter
+    from driftctl.reconcile.options import LlmSettings
     from driftctl.terraform import Terraform
     from driftctl.terraform.plan import Plan
 
@@ -86,6 +87,8 @@ class ReconcileOptions:
     assess: AssessOptions | None = None  # None: the defaults (checkov on)
     lock_attempts: int = 4  # tries when Terraform's state lock is held by someone else
     lock_base_delay: float = 1.0
+    address: str | None = None  # only the finding at this exact address (heal_finding)
+    hold: str | None = None  # auto-apply held, and why: the decision proposes with this reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +152,8 @@ class Runtime:
     progress: Progress
     run_id: str = field(default_factory=lambda: secrets.token_hex(6))
     shared_lock: bool = False  # a database lock instead of a file lock (a shared, non-SQLite store)
+    config_path: Path | None = None  # the driftctl.yaml the workspaces come from (None: directories)
+    llm: LlmSettings | None = None  # the configured LLM endpoint, for drafter "auto" / "llm"
 
     def audit(
         self,
@@ -370,6 +375,8 @@ def _reconcile(
         work.fresh = fingerprint(work.tf, workspace_root(target.path))
     work.plan_doc = json.loads(shown)
     findings = _findings(work, plan)
+    if rt.options.address is not None:
+        findings = tuple(f for f in findings if f.address == rt.options.address)
     work.say(f"{len(findings)} finding(s)")
     for f in findings:
         work.audit("finding", "detected", finding_data(f), subject=f.address)
@@ -428,6 +435,7 @@ def _gate(work: _Work) -> Gate:
         max_risk=t.max_risk,
         breaker_open=breaker.open,
         rate_limited=applies >= t.max_applies_per_hour,
+        hold=work.rt.options.hold,
     )
 
 
