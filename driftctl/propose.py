@@ -18,7 +18,7 @@ from driftctl.assess.decide import Gate
 from driftctl.detect.engine import Target, terraform_for, workspace_plan
 from driftctl.detect.findings import detect_plan
 from driftctl.detect.severity import SeverityRules, classify
-from driftctl.draft.rules import RulesDrafter, preferred_strategy
+from driftctl.draft.rules import RulesDrafter, adopt_refusal, preferred_strategy
 from driftctl.errors import DriftctlError
 from driftctl.models import Decision, DecisionKind, Draft, FileEdit, Finding, Proposal, Strategy, Verification
 from driftctl.scratch import scratch_dir
@@ -207,6 +207,9 @@ def _llm_draft(
     if reply.block is None:
         llm.reject_last("the LLM chose adopt but sent no block")
         return None, "the LLM chose adopt but sent no block"
+    refusal = adopt_refusal(finding)
+    if refusal is not None:
+        return None, f"the LLM chose adopt, refused: {refusal}"
     violations = check_block(block, reply.block, finding.resource.type, finding.resource.name)
     if violations:
         llm.reject_last("guardrails: " + "; ".join(violations))

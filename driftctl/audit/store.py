@@ -26,7 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, Table, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, Table, create_engine, event, inspect, literal, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col
@@ -35,6 +35,7 @@ from sqlmodel import select as sm_select
 from driftctl.audit.chain import GENESIS, ChainReport, ChainVerifier, canonical, entry_mac, head_mac
 from driftctl.audit.keys import KEY_FILE_NAME, Keyring, configured_keyring, load_keyring
 from driftctl.audit.proposals import ProposalIntegrityError, check_proposals, is_state_entry, state_data
+from driftctl.audit.readonly import read_only_url, sqlite_file, writable
 from driftctl.audit.tables import (
     AUDIT_KINDS,
     OPEN_PROPOSAL_STATUSES,
@@ -148,13 +149,18 @@ def _table(model: type[SQLModel]) -> Table:
     return table
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any, *, wal: bool = True) -> None:
     # The documented pysqlite recipe: stop the driver's own BEGIN so ``_on_sqlite_begin`` decides.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    if wal:
+        cursor.execute("PRAGMA journal_mode = WAL")
     cursor.close()
+
+
+def _on_read_only_connect(dbapi_connection: Any, record: Any) -> None:
+    _on_sqlite_connect(dbapi_connection, record, wal=False)
 
 
 def _on_sqlite_begin(conn: Connection) -> None:
@@ -175,14 +181,28 @@ def _add_missing_columns(conn: Connection) -> None:
 class Store:
     """The driftctl database: audit trail, proposals, breakers and locks."""
 
-    def __init__(self, url: str, keyring: Keyring | None = None) -> None:
+    def __init__(self, url: str, keyring: Keyring | None = None, *, read_only: bool = False) -> None:
+        """``keyring``: the audit keys (default: ``audit.key`` next to a SQLite file, see
+        ``_default_keyring``). ``read_only``: the caller only reads; a SQLite file driftctl cannot write
+        is then opened read-only instead of failing (a writer gets a clear error before anything runs)."""
         self.url = url
         self._display_url = redact_url(url)
+        file = sqlite_file(url)
+        self.read_only = read_only and file is not None and file.is_file() and not writable(file)
+        if file is not None and not read_only and file.exists() and not writable(file):
+            raise StoreError(
+                f"database {file} is read-only, and this command writes to it",
+                hint="`driftctl audit verify`, `audit list`/`export` and `proposals` work on a read-only "
+                "database; to reconcile or approve, make it (and its directory) writable or point "
+                f"{DATABASE_URL_ENV} at a writable one",
+            )
         try:
             self._sqlite = make_url(url).get_backend_name() == "sqlite"
             if self._sqlite:
-                engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
-                event.listen(engine, "connect", _on_sqlite_connect)
+                engine_url = read_only_url(file) if self.read_only and file is not None else url
+                engine = create_engine(engine_url, connect_args={"timeout": BUSY_TIMEOUT_S})
+                listener = _on_read_only_connect if self.read_only else _on_sqlite_connect
+                event.listen(engine, "connect", listener)
                 event.listen(engine, "begin", _on_sqlite_begin)
             else:
                 engine = create_engine(url, pool_pre_ping=True)
@@ -199,7 +219,8 @@ class Store:
             engine if self._sqlite else engine.execution_options(isolation_level="REPEATABLE READ")
         )
         self.keyring = keyring if keyring is not None else self._default_keyring()
-        self._initialise()
+        if not self.read_only:
+            self._initialise()
 
     def _default_keyring(self) -> Keyring:
         """``audit.key`` next to a SQLite file; an in-memory key for an in-memory database; else the
@@ -241,21 +262,32 @@ class Store:
             _add_missing_columns(conn)
 
     @classmethod
-    def open(cls, default_sqlite: Path, config_path: Path | None = None) -> Store:
+    def open(cls, default_sqlite: Path, config_path: Path | None = None, *, read_only: bool = False) -> Store:
         """The store at ``$DRIFTCTL_DATABASE_URL``, else SQLite at ``default_sqlite`` (its dir made 0700).
 
         Its keyring: what the ``audit:`` section of ``config_path`` names, else ``audit.key`` next to
         the SQLite file (next to ``default_sqlite`` for another database: give every controller that
-        shares it the same key through ``audit.key_env`` or ``audit.key_file``).
+        shares it the same key through ``audit.key_env`` or ``audit.key_file``). ``read_only``: see
+        ``__init__``; an existing database is then never created or changed.
         """
         keyring = configured_keyring(config_path)
         url = os.environ.get(DATABASE_URL_ENV, "").strip()
         if keyring is None and url and not url.startswith("sqlite"):
             keyring = load_keyring(default_sqlite.parent / KEY_FILE_NAME)  # a shared database: a local key
         if not url:
-            default_sqlite.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not (read_only and default_sqlite.is_file()):
+                try:
+                    default_sqlite.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                except OSError as exc:
+                    nothing = f"no driftctl database at {default_sqlite}, so nothing was recorded there; "
+                    raise StoreError(
+                        f"{nothing if read_only else ''}cannot create {default_sqlite.parent} for the "
+                        f"driftctl database: {exc.strerror or exc}",
+                        hint="driftctl keeps its database and saved plans in .driftctl/ next to "
+                        f"driftctl.yaml: make that directory writable, or set {DATABASE_URL_ENV}",
+                    ) from None
             url = f"sqlite:///{default_sqlite}"
-        return cls(url, keyring)
+        return cls(url, keyring, read_only=read_only)
 
     @property
     def display_url(self) -> str:
@@ -434,30 +466,35 @@ class Store:
             row = s.get(AuditRow, seq)
             return Entry.from_row(row.model_dump()) if row is not None else None
 
+    def _columns(self, conn: Connection, model: type[SQLModel]) -> list[Any]:
+        """``model``'s columns that the database has: a read-only database from before audit keys
+        lacks ``key_id``/``mac`` (nobody could add them), and is still verifiable."""
+        table = _table(model)
+        have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        return [c if c.name in have else literal(None).label(c.name) for c in table.columns]
+
+    def _head_row(self, conn: Connection) -> tuple[int, str, str | None, str | None] | None:
+        cols = {c.name: c for c in self._columns(conn, AuditHead)}
+        found = conn.execute(
+            select(cols["seq"], cols["hash"], cols["key_id"], cols["mac"]).where(cols["id"] == 1)
+        ).first()
+        return (int(found[0]), str(found[1]), found[2], found[3]) if found is not None else None
+
     def head(self) -> tuple[int, str, str | None, str | None] | None:
         """The head record as stored: (seq, hash, key id, MAC); ``None`` if it is missing."""
-        head_table = _table(AuditHead)
         with self._errors("read the audit head"), self._engine.connect() as conn:
-            found = conn.execute(
-                select(head_table.c.seq, head_table.c.hash, head_table.c.key_id, head_table.c.mac).where(
-                    head_table.c.id == 1
-                )
-            ).first()
-        return (int(found[0]), str(found[1]), found[2], found[3]) if found is not None else None
+            return self._head_row(conn)
 
     def verify_chain(self) -> ChainReport:
         """Check every row's MAC, the links between rows and the signed head; rows streamed by seq."""
-        audit, head_table = _table(AuditRow), _table(AuditHead)
+        audit = _table(AuditRow)
         verifier = ChainVerifier(self.keyring)
         with self._errors("read the audit trail"), self._snapshot_engine.connect() as conn:
-            found = conn.execute(
-                select(head_table.c.seq, head_table.c.hash, head_table.c.key_id, head_table.c.mac).where(
-                    head_table.c.id == 1
-                )
-            ).first()
-            head = (int(found[0]), str(found[1])) if found is not None else None
+            found = self._head_row(conn)
+            head = (found[0], found[1]) if found is not None else None
             signature = (found[2], found[3]) if found is not None else (None, None)
-            rows = conn.execution_options(yield_per=1000).execute(select(audit).order_by(audit.c.seq))
+            stmt = select(*self._columns(conn, AuditRow)).order_by(audit.c.seq)
+            rows = conn.execution_options(yield_per=1000).execute(stmt)
             for row in rows.mappings():
                 verifier.feed(dict(row))
         return verifier.finish(head, signature)
@@ -465,7 +502,11 @@ class Store:
     def verify(self) -> ChainReport:
         """``verify_chain``, then every proposal against its latest chained state and content digest."""
         report = self.verify_chain()
-        problems = check_proposals(self.proposals(), self.proposal_states())
+        with self._errors("read the audit trail"), self._engine.connect() as conn:
+            keyed = {c["name"] for c in inspect(conn).get_columns(_table(AuditRow).name)} >= {"key_id"}
+        # A read-only database from before keys has no chained states to read (and cannot have any).
+        states = self.proposal_states() if keyed else []
+        problems = check_proposals(self.proposals(), states)
         if not problems:
             return report
         return replace(report, ok=False, problems=(*report.problems, *problems))

@@ -104,7 +104,7 @@ def approve(proposal_id: str, config_path: Path | None, database: str | None, by
     """Approve a pending proposal; `driftctl proposals apply ID` then applies it (after re-checking it)."""
     from driftctl.reconcile.approvals import approve as do_approve
 
-    rt, _ = runtime(config_path, False, database=database, read_only=True)
+    rt, _ = runtime(config_path, False, database=database, read_only=True, writes=True)
     row = do_approve(rt, proposal_id, by)
     click.echo(f"approved {row.id} ({row.summary}); apply it with `driftctl proposals apply {row.id}`")
 
@@ -122,7 +122,7 @@ def reject(
     """Reject a proposal; it stays in the audit trail with the reason."""
     from driftctl.reconcile.approvals import reject as do_reject
 
-    rt, _ = runtime(config_path, False, database=database, read_only=True)
+    rt, _ = runtime(config_path, False, database=database, read_only=True, writes=True)
     row = do_reject(rt, proposal_id, reason, by)
     click.echo(f"rejected {row.id} ({row.summary})")
 
@@ -161,6 +161,7 @@ def apply_cmd(
         quiet or output == "json",
         database=database,
         read_only=True,
+        writes=True,
         assess=AssessOptions(checkov=not no_checkov),
     )
     row = rt.store.proposal(proposal_id)
@@ -203,7 +204,7 @@ def breaker_status(config_path: Path | None, database: str | None, output: str) 
 @handles_errors
 def breaker_reset(workspace: str, config_path: Path | None, database: str | None) -> None:
     """Close WORKSPACE's breaker: auto-apply is allowed again."""
-    rt, _ = runtime(config_path, False, database=database, read_only=True)
+    rt, _ = runtime(config_path, False, database=database, read_only=True, writes=True)
     rt.store.reset_breaker(workspace)
     rt.audit("alert", "breaker_reset", {"message": f"breaker of {workspace} reset"}, workspace=workspace)
     click.echo(f"breaker of {workspace} is closed")
