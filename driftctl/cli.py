@@ -323,33 +323,11 @@ def assess(
 
 
 # -- reconcile ------------------------------------------------------------------------------------
-def _runtime(config_path: Path | None, quiet: bool, **options: Any) -> tuple[Any, Any]:
-    """The store, data directory and options every reconcile-side command shares, and the config path."""
-    from driftctl.audit.store import Store, default_database_path
-    from driftctl.config import find_config
-    from driftctl.detect.engine import Policy
-    from driftctl.detect.severity import load_severity_rules
-    from driftctl.reconcile.pipeline import ReconcileOptions, Runtime
+def _runtime(config_path: Path | None, quiet: bool) -> Any:
+    """The runtime every reconcile-side command shares (built by the core, the one place)."""
+    from driftctl.core import build_runtime
 
-    path = config_path or find_config()
-    db = default_database_path(path)
-    store = Store.open(db)
-    rt = Runtime(
-        store=store,
-        data_dir=db.parent,
-        policy=Policy(load_severity_rules(None)),
-        options=ReconcileOptions(**options),
-        progress=(lambda _m: None) if quiet else _progress,
-        shared_lock=not store.url.startswith("sqlite"),
-    )
-    return rt, path
-
-
-def _one_target(workspace: str, config_path: Path | None) -> Any:
-    from driftctl.detect.targets import resolve_targets
-
-    targets, _ = resolve_targets((workspace,), config_path, ())
-    return targets[0]
+    return build_runtime(config_path, progress=(lambda _m: None) if quiet else _progress)
 
 
 @main.command()
@@ -414,25 +392,18 @@ def reconcile(
     Exit codes: 0 no drift, 3 every finding healed, 2 drift remains (see `driftctl proposals`),
     4 a workspace was skipped (locked), 1 error.
     """
-    from driftctl.assess.engine import AssessOptions
-    from driftctl.detect.targets import resolve_targets
-    from driftctl.models import Strategy
-    from driftctl.reconcile.pipeline import reconcile as run_reconcile
+    from driftctl import core
     from driftctl.report.reconcile import render_reconcile
 
-    llm, attempts = _llm_drafter(config_path, drafter)
-    rt, path = _runtime(
-        config_path,
-        quiet,
-        mode=mode,
+    rt = _runtime(config_path, quiet)
+    options = core.ReconcileOptions(
+        mode=mode,  # type: ignore[arg-type]  # click.Choice checked it
         dry_run=dry_run,
-        assess=AssessOptions(checkov=not no_checkov),
-        llm=llm,
-        max_attempts=attempts,
-        strategy=Strategy(strategy) if strategy else None,
+        strategy=strategy,  # type: ignore[arg-type]
+        drafter=drafter,  # type: ignore[arg-type]
+        checkov=not no_checkov,
     )
-    targets, _ = resolve_targets(workspaces, path, ())
-    report = run_reconcile(targets, rt)
+    report = core.reconcile(core.resolve_workspaces(workspaces, rt), rt, options)
     use_color = color if color is not None else sys.stdout.isatty() and "NO_COLOR" not in os.environ
     click.echo(render_reconcile(report, output, color=use_color and output == "console"), nl=False)
     sys.exit(report.exit_code)
@@ -449,10 +420,12 @@ def proposals(
     config_path: Path | None, status: str | None, workspace: str | None, show_all: bool, output: str
 ) -> None:
     """List saved proposals: what reconcile would not apply on its own, and why."""
-    rt, _ = _runtime(config_path, True)
-    rows = rt.store.proposals(status=status, workspace=workspace)
-    if status is None and not show_all:
-        rows = [r for r in rows if r.status in ("pending", "approved", "needs_human", "blocked")]
+    from driftctl import core
+
+    rt = _runtime(config_path, True)
+    rows = core.list_proposals(
+        rt, status=status, workspace=workspace, open_only=status is None and not show_all
+    )
     if output == "json":
         _emit_json([r.model_dump() for r in rows])
         return
@@ -480,10 +453,9 @@ def proposals(
 @handles_errors
 def approve(proposal_id: str, config_path: Path | None, by: str | None) -> None:
     """Approve a pending proposal; `driftctl apply ID` then applies it (after re-checking it)."""
-    from driftctl.reconcile.approvals import approve as do_approve
+    from driftctl import core
 
-    rt, _ = _runtime(config_path, True)
-    row = do_approve(rt, proposal_id, by)
+    row = core.approve_proposal(_runtime(config_path, True), proposal_id, by)
     click.echo(f"approved {row.id} ({row.summary}); apply it with `driftctl apply {row.id}`")
 
 
@@ -495,10 +467,9 @@ def approve(proposal_id: str, config_path: Path | None, by: str | None) -> None:
 @handles_errors
 def reject(proposal_id: str, config_path: Path | None, reason: str, by: str | None) -> None:
     """Reject a proposal; it stays in the audit trail with the reason."""
-    from driftctl.reconcile.approvals import reject as do_reject
+    from driftctl import core
 
-    rt, _ = _runtime(config_path, True)
-    row = do_reject(rt, proposal_id, reason, by)
+    row = core.reject_proposal(_runtime(config_path, True), proposal_id, by, reason)
     click.echo(f"rejected {row.id} ({row.summary})")
 
 
@@ -520,12 +491,10 @@ def apply_cmd(proposal_id: str, config_path: Path | None, no_checkov: bool, outp
     refreshed object in state; if the drift remains, the edit is rolled back.
     Exit codes: 0 applied, 2 not applied (stale or failed), 1 error.
     """
-    from driftctl.assess.engine import AssessOptions
-    from driftctl.reconcile.approvals import apply_proposal
+    from driftctl import core
 
-    rt, path = _runtime(config_path, quiet, assess=AssessOptions(checkov=not no_checkov))
-    row = rt.store.proposal(proposal_id)
-    result = apply_proposal(rt, _one_target(row.workspace, path), row.id)
+    rt = _runtime(config_path, quiet)
+    result = core.apply_proposal(rt, proposal_id, core.ReconcileOptions(checkov=not no_checkov))
     if output == "json":
         _emit_json(dataclasses.asdict(result))
     else:
@@ -544,7 +513,7 @@ def breaker() -> None:
 @handles_errors
 def breaker_status(config_path: Path | None, output: str) -> None:
     """Show every workspace's breaker."""
-    rt, _ = _runtime(config_path, True)
+    rt = _runtime(config_path, True)
     rows = rt.store.breakers()
     if output == "json":
         _emit_json([r.model_dump() for r in rows])
@@ -562,7 +531,7 @@ def breaker_status(config_path: Path | None, output: str) -> None:
 @handles_errors
 def breaker_reset(workspace: str, config_path: Path | None) -> None:
     """Close WORKSPACE's breaker: auto-apply is allowed again."""
-    rt, _ = _runtime(config_path, True)
+    rt = _runtime(config_path, True)
     rt.store.reset_breaker(workspace)
     rt.audit("alert", "breaker_reset", {"message": f"breaker of {workspace} reset"}, workspace=workspace)
     click.echo(f"breaker of {workspace} is closed")

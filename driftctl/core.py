@@ -17,14 +17,8 @@ from driftctl.detect.engine import Target
 from driftctl.errors import ConfigError
 from driftctl.reconcile.approvals import ApplyResult
 from driftctl.reconcile.options import LlmSettings, ReconcileOptions
-from driftctl.reconcile.pipeline import (
-    ItemResult,
-    Outcome,
-    ReconcileReport,
-    Runtime,
-    Status,
-    WorkspaceResult,
-)
+from driftctl.reconcile.results import ItemResult, Outcome, ReconcileReport, Status, WorkspaceResult
+from driftctl.reconcile.runtime import Runtime
 
 if TYPE_CHECKING:
     from driftctl.audit.tables import ProposalRow
@@ -59,13 +53,15 @@ def build_runtime(
     *,
     progress: Progress | None = None,
     database_url: str | None = None,
+    data_dir: Path | None = None,
 ) -> Runtime:
     """The one place a runtime is built: the store (``database_url``, else ``$DRIFTCTL_DATABASE_URL``,
-    else SQLite beside the config), its data directory, the severity policy, the LLM endpoint
-    configured in driftctl.yaml (overridden by ``$DRIFTCTL_LLM_*``), and the lock kind."""
+    else SQLite beside the config or in ``data_dir``), the data directory (saved plans, patches,
+    locks), the severity policy, the LLM endpoint configured in driftctl.yaml (overridden by
+    ``$DRIFTCTL_LLM_*``), and the lock kind (a database lock for a shared, non-SQLite store)."""
     from driftctl.reconcile.runtime import build_runtime as build
 
-    return build(config_path, progress=progress, database_url=database_url)
+    return build(config_path, progress=progress, database_url=database_url, data_dir=data_dir)
 
 
 def resolve_workspaces(names: Sequence[str], runtime: Runtime) -> list[Target]:
@@ -80,17 +76,15 @@ def reconcile_workspace(target: Target, runtime: Runtime, options: ReconcileOpti
     """detect → draft → verify → assess → decide → act → confirm for one workspace; expected failures
     (locks, Terraform errors) are a result, never an exception."""
     from driftctl.reconcile import pipeline
-    from driftctl.reconcile.runtime import with_options
 
-    return pipeline.reconcile_workspace(target, with_options(runtime, options))
+    return pipeline.reconcile_workspace(target, runtime, options)
 
 
 def reconcile(targets: Sequence[Target], runtime: Runtime, options: ReconcileOptions) -> ReconcileReport:
-    """Every target in turn, inside one audited run; ``exit_code`` on the report."""
+    """Every target in turn, inside one audited run with a fresh run id; ``exit_code`` on the report."""
     from driftctl.reconcile import pipeline
-    from driftctl.reconcile.runtime import with_options
 
-    return pipeline.reconcile(targets, with_options(runtime, options))
+    return pipeline.reconcile(targets, runtime.new_run(), options)
 
 
 def heal_finding(
@@ -99,9 +93,8 @@ def heal_finding(
     """The same loop for the one finding at ``address`` (e.g. from a cloud event): the other drift of
     the workspace is left for its next run. No drift at ``address`` → a clean result."""
     from driftctl.reconcile import pipeline
-    from driftctl.reconcile.runtime import with_options
 
-    return pipeline.reconcile_workspace(target, with_options(runtime, options, address=address))
+    return pipeline.reconcile_workspace(target, runtime, options, address=address)
 
 
 def list_proposals(
@@ -147,20 +140,9 @@ def apply_proposal(
     source: str | None = None,
 ) -> ApplyResult:
     """Apply an approved proposal after re-checking it (a stale plan is re-planned and re-scored,
-    never applied); ``by`` and ``source`` are recorded in the audit trail."""
+    never applied; an adopt is rolled back if the drift stays); ``by`` and ``source`` are audited."""
     from driftctl.reconcile import approvals
-    from driftctl.reconcile.runtime import with_options
 
     row = runtime.store.proposal(proposal_id)
     target = next(iter(resolve_workspaces((row.workspace,), runtime)))
-    rt = with_options(runtime, options)
-    if row.status != "approved":
-        return approvals.apply_proposal(rt, target, row.id)  # refuses, saying why
-    rt.audit(
-        "approval",
-        "apply_requested",
-        {"proposal": row.id, "by": approvals.who(by), "source": source, "trigger": options.trigger},
-        workspace=row.workspace,
-        subject=row.address,
-    )
-    return approvals.apply_proposal(rt, target, row.id)
+    return approvals.apply_proposal(runtime, target, row.id, options, by=by, source=source)

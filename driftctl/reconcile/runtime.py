@@ -1,26 +1,96 @@
-"""Builds the runtime every workspace of a run shares, in one place (I/O: reads config, opens the store).
+"""The runtime every workspace of a run shares, built in one place (I/O: reads config, the store).
 
-The CLI, the scenario runner and any other front door call :func:`build_runtime`; per-call options
-(plain data) are bound with :func:`with_options`, which is where LLM *settings* become a client.
+The CLI, the scenario runner and any other front door call :func:`build_runtime`. Per-request options
+stay plain data; :func:`llm_drafter` is where LLM *settings* become a client, on the host doing the work.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from driftctl.assess.decide import Gate
+from driftctl.detect.engine import Policy, Target
 from driftctl.errors import DriftctlError
+from driftctl.reconcile.locks import DatabaseWorkspaceLock, FileWorkspaceLock, WorkspaceLock
 from driftctl.reconcile.options import LlmSettings, ReconcileOptions
 
 if TYPE_CHECKING:
+    from driftctl.audit.store import Store
     from driftctl.config import LlmSettings as ConfiguredLlm
     from driftctl.draft.llm import LlmDrafter
-    from driftctl.reconcile.pipeline import Runtime
 
 Progress = Callable[[str], None]
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(6)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """What every workspace of one run shares: the store, the data directory, the policy, progress."""
+
+    store: Store
+    data_dir: Path
+    policy: Policy
+    progress: Progress
+    run_id: str = field(default_factory=new_run_id)
+    shared_lock: bool = False  # a database lock instead of a file lock (a shared, non-SQLite store)
+    config_path: Path | None = None  # the driftctl.yaml the workspaces come from (None: directories)
+    llm: LlmSettings | None = None  # the configured LLM endpoint, for drafter "auto" / "llm"
+
+    def new_run(self) -> Runtime:
+        """The same runtime under a fresh run id (one per reconcile, so audit rows group by run)."""
+        return dataclasses.replace(self, run_id=new_run_id())
+
+    def audit(
+        self,
+        kind: str,
+        status: str,
+        data: dict[str, Any],
+        *,
+        workspace: str | None = None,
+        subject: str | None = None,
+    ) -> int:
+        entry = self.store.append(
+            kind, run_id=self.run_id, status=status, data=data, workspace=workspace, subject=subject
+        )
+        return entry.seq
+
+    def lock_for(self, workspace: str, timeout: float) -> WorkspaceLock:
+        if self.shared_lock:
+            return DatabaseWorkspaceLock(self.store, workspace, ttl_s=max(3600.0, timeout * 6))
+        return FileWorkspaceLock(self.data_dir / "locks", workspace)
+
+    @property
+    def plans_dir(self) -> Path:
+        path = self.data_dir / "plans"
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)  # saved plans hold state: keep them private
+        return path
+
+    def gate(self, target: Target, mode: str, **hooks: Any) -> Gate:
+        """The gate for ``target`` now: its thresholds, its breaker, its hourly limit of auto applies;
+        ``hooks``: flapping / window / held reasons from the ledger or a maintenance calendar."""
+        breaker = self.store.breaker(target.name)
+        since = datetime.now(UTC) - timedelta(hours=1)
+        applies = self.store.count_entries(
+            "action", workspace=target.name, status="started", since=since, where={"auto": True}
+        )
+        return Gate(
+            mode=mode,
+            confidence_threshold=target.confidence_threshold,
+            max_risk=target.max_risk,
+            breaker_open=breaker.open,
+            rate_limited=applies >= target.max_applies_per_hour,
+            **hooks,
+        )
 
 
 def _quiet(_message: str) -> None:
@@ -60,10 +130,7 @@ def build_runtime(
     endpoint configured; ``config_path`` None: ./driftctl.yaml if there is one."""
     from driftctl.audit.store import Store, default_database_path
     from driftctl.config import find_config, load_config
-    from driftctl.detect.engine import Policy
     from driftctl.detect.severity import load_severity_rules
-    from driftctl.reconcile.pipeline import ReconcileOptions as RunOptions
-    from driftctl.reconcile.pipeline import Runtime
 
     path = config_path or find_config()
     config = load_config(path) if path is not None else None
@@ -77,7 +144,6 @@ def build_runtime(
         store=store,
         data_dir=db.parent,
         policy=Policy(load_severity_rules(None)),
-        options=RunOptions(),
         progress=progress or _quiet,
         shared_lock=not store.url.startswith("sqlite"),
         config_path=path,
@@ -108,24 +174,3 @@ def llm_drafter(options: ReconcileOptions, configured: LlmSettings | None) -> tu
         max_retries=settings.max_retries,
     )
     return LlmDrafter(config), settings.max_attempts
-
-
-def with_options(runtime: Runtime, options: ReconcileOptions, *, address: str | None = None) -> Runtime:
-    """The runtime bound to one request's options (the same store, data directory and run id)."""
-    from driftctl.assess.engine import AssessOptions
-    from driftctl.models import Strategy
-    from driftctl.reconcile.pipeline import ReconcileOptions as RunOptions
-
-    llm, attempts = llm_drafter(options, runtime.llm)
-    run = RunOptions(
-        mode=options.mode,
-        dry_run=options.dry_run,
-        strategy=Strategy(options.strategy) if options.strategy else None,
-        llm=llm,
-        max_attempts=attempts,
-        assess=dataclasses.replace(runtime.options.assess or AssessOptions(), checkov=options.checkov),
-        lock_attempts=options.lock_attempts,
-        lock_base_delay=options.lock_base_delay,
-        address=address,
-    )
-    return dataclasses.replace(runtime, options=run)

@@ -9,7 +9,7 @@ import click
 import msgspec
 
 if TYPE_CHECKING:
-    from driftctl.reconcile.pipeline import ReconcileReport, WorkspaceResult
+    from driftctl.reconcile.results import ReconcileReport, WorkspaceResult
 
 SCHEMA_VERSION = "1"
 
