@@ -170,8 +170,15 @@ class WorkspaceRun:
         return self.rt.gate(self.target, self.mode, **hooks)
 
     def heal(
-        self, ctx: VerifyContext, finding: Finding, scratch: Path, strategy: Strategy | None = None
+        self,
+        ctx: VerifyContext,
+        finding: Finding,
+        scratch: Path,
+        strategy: Strategy | None = None,
+        **hooks: Any,
     ) -> Heal:
-        """Draft, verify, assess and decide one finding under the gate as it is now."""
+        """Draft, verify, assess and decide one finding under the gate as it is now (``hooks``: the
+        gate's flapping / window / held inputs for this finding)."""
         drafting = self.drafting if strategy is None else replace(self.drafting, strategy=strategy)
-        return heal_finding(finding, ctx, drafting, self.gate(), self.plan_doc, scratch, self.say)
+        gate = self.gate(**hooks)
+        return heal_finding(finding, ctx, drafting, gate, self.plan_doc, scratch, self.say)
