@@ -1,7 +1,7 @@
 """The audit store: hash-chained audit trail, proposals, breakers and workspace locks (I/O: the database).
 
 ``chain`` is the pure hashing and verification; ``tables`` the stored shapes; ``store`` the one class
-that talks to the database; ``cli`` the ``driftctl audit`` commands.
+that talks to the database (the ``driftctl audit`` commands live in ``driftctl.cli.audit``).
 """
 
 from driftctl.audit.chain import GENESIS, ChainReport, canonical, entry_hash, verify_chain

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from driftctl.audit.cli import audit
 from driftctl.audit.store import Store
+from driftctl.cli.audit import audit
 
 from .conftest import fill, tamper
 

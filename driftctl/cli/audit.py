@@ -1,4 +1,7 @@
-"""The `driftctl audit` commands: list, show, verify and export the audit trail (I/O: database, terminal)."""
+"""`driftctl audit`: list, show, verify and export the audit trail (I/O: database, terminal).
+
+The store (SQLModel/SQLAlchemy) is imported only when a command runs, so `driftctl --help` stays light.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,18 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from driftctl.audit.store import DATABASE_URL_ENV, Entry, Store, default_database_path
-from driftctl.cli_common import config_option, handles_errors, output_option
+from driftctl.cli.common import config_option, handles_errors, output_option
 from driftctl.errors import EXIT_CLEAN, EXIT_ERROR, DriftctlError
 
+if TYPE_CHECKING:
+    from driftctl.audit.store import Entry, Store
+
 F = TypeVar("F", bound=Callable[..., Any])
+DATABASE_URL_ENV = "DRIFTCTL_DATABASE_URL"  # the same name as driftctl.audit.store's, without importing it
 SUMMARY_WIDTH = 60
 
 
@@ -32,6 +38,8 @@ def _store_options(fn: F) -> F:
 
 
 def _open(database: str | None, config_path: Path | None) -> Store:
+    from driftctl.audit.store import Store, default_database_path
+
     if database:
         return Store(database)
     from driftctl.config import find_config

@@ -1,0 +1,96 @@
+"""`driftctl reconcile`: the heal loop over workspaces (I/O: terminal)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from driftctl.cli.common import (
+    config_option,
+    handles_errors,
+    no_checkov_option,
+    output_option,
+    runtime,
+)
+
+
+@click.command()
+@click.argument("workspaces", nargs=-1)
+@config_option
+@click.option(
+    "--mode",
+    type=click.Choice(["detect", "propose", "auto"]),
+    default=None,
+    help="Override each workspace's configured mode. auto applies only fixes that verify, pass every "
+    "policy, reach the confidence threshold and stay under the risk limit.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Decide everything, apply and save nothing (the audit is still written)."
+)
+@no_checkov_option
+@click.option(
+    "--strategy",
+    type=click.Choice(["revert", "adopt"]),
+    default=None,
+    help="Force this fix for every finding (default: by severity: security-relevant or destructive drift "
+    "is reverted, benign drift adopted). Policies still decide whether it may apply.",
+)
+@click.option(
+    "--drafter",
+    type=click.Choice(["auto", "rules", "llm"]),
+    default="auto",
+    show_default=True,
+    help="auto: the LLM when driftctl.yaml has an `llm:` section (or DRIFTCTL_LLM_BASE_URL and "
+    "DRIFTCTL_LLM_MODEL are set), else the rules drafter; the rules drafter always takes over when the "
+    "LLM fails.",
+)
+@output_option
+@click.option("--color/--no-color", default=None, help="Colour console output (default: when a terminal).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
+@handles_errors
+def reconcile(
+    workspaces: tuple[str, ...],
+    config_path: Path | None,
+    mode: str | None,
+    dry_run: bool,
+    no_checkov: bool,
+    strategy: str | None,
+    drafter: str,
+    output: str,
+    color: bool | None,
+    quiet: bool,
+) -> None:
+    """Heal drift: detect → draft → verify → assess → decide → act → confirm, per workspace.
+
+    \b
+    detect   report drift only
+    propose  draft, verify and score a fix per finding; save each as a proposal
+    auto     as propose, and apply the fixes decided auto_apply: a verified revert whose
+             exact saved plan was scored (sha256 pinned in the audit trail), re-planned if the
+             state or code moved since, then confirmed by a fresh plan
+    Adopt fixes (code edits) are never applied on their own: they become a git branch, or a
+    patch file outside a repository, plus a proposal. Every step is written to the audit trail
+    (`driftctl audit list`). A workspace another reconciler holds is skipped; N failed heals
+    open its breaker (`driftctl breaker`), and automatic applies are rate-limited per hour.
+
+    Exit codes: 0 no drift, 3 every finding healed, 2 drift remains (see `driftctl proposals`),
+    4 a workspace was skipped (locked), 1 error.
+    """
+    from driftctl import core
+    from driftctl.report.reconcile import render_reconcile
+
+    rt = runtime(config_path, quiet)
+    options = core.ReconcileOptions(
+        mode=mode,  # type: ignore[arg-type]  # click.Choice checked these three
+        dry_run=dry_run,
+        strategy=strategy,  # type: ignore[arg-type]
+        drafter=drafter,  # type: ignore[arg-type]
+        checkov=not no_checkov,
+    )
+    report = core.reconcile(core.resolve_workspaces(workspaces, rt), rt, options)
+    use_color = color if color is not None else sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    click.echo(render_reconcile(report, output, color=use_color and output == "console"), nl=False)
+    sys.exit(report.exit_code)
