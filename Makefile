@@ -48,6 +48,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/sandbox_bench.py
 	$(BIN)/python bench/detect_bench.py --sandbox
+	$(BIN)/python bench/peers_bench.py
+	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/assess_bench.py
 	$(BIN)/python bench/heal_bench.py
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from driftctl.assess.checkov_process import POOL, WorkerFailure, interpreter_of
 from driftctl.errors import ConfigError, DriftctlError
 from driftctl.terraform.runner import drain, signal_group
 
@@ -187,8 +188,32 @@ def scan_fix(
             if resources:
                 files.append(work / f"{side}.json")
                 files[-1].write_text(json.dumps(_plan_document(plan, resources)))
-        output = _run(binary, files, work, timeout)
+        output = _scan(binary, files, work, timeout)
     return _diff(output, sides, severities)
+
+
+def warm_up() -> None:
+    """Start the long-lived checkov worker now, so its import overlaps Terraform's planning.
+
+    Never raises: a checkov that cannot start is reported by the scan that needs it.
+    """
+    try:
+        python = interpreter_of(resolve_checkov()) if POOL.enabled() else None
+        if python is not None:
+            POOL.start(python, _environment)
+    except (CheckovError, OSError):
+        pass
+
+
+def _scan(binary: Path, files: list[Path], work: Path, timeout: float) -> _Output:
+    """One scan: by the long-lived worker when checkov has its own interpreter, else one checkov run."""
+    python = interpreter_of(binary) if POOL.enabled() else None
+    if python is None:
+        return _run(binary, files, work, timeout)
+    try:
+        return _Output(POOL.scan(python, _environment, files, timeout), "")
+    except WorkerFailure as exc:
+        raise CheckovError(str(exc), stderr=exc.stderr) from None
 
 
 def _changed_states(

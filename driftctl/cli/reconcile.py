@@ -80,8 +80,11 @@ def reconcile(
     4 a workspace was skipped (locked), 1 error.
     """
     from driftctl import core
+    from driftctl.assess.checkov_scan import warm_up
     from driftctl.report.reconcile import render_reconcile
 
+    if not no_checkov:
+        warm_up()  # checkov imports itself while Terraform plans
     rt = runtime(config_path, quiet)
     options = core.ReconcileOptions(
         mode=mode,  # type: ignore[arg-type]  # click.Choice checked these three
