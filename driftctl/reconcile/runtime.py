@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from driftctl.assess.decide import Gate
 from driftctl.detect.engine import Policy, Target
-from driftctl.errors import DriftctlError
+from driftctl.errors import ConfigError, DriftctlError
 from driftctl.reconcile.locks import DatabaseWorkspaceLock, FileWorkspaceLock, WorkspaceLock
 from driftctl.reconcile.options import LlmSettings, ReconcileOptions
 
@@ -152,10 +152,23 @@ def build_runtime(
 
 
 def llm_drafter(options: ReconcileOptions, configured: LlmSettings | None) -> tuple[LlmDrafter | None, int]:
-    """The LLM drafter the options ask for and its redraft budget; None for the rules drafter."""
+    """The LLM drafter the options ask for and its redraft budget; None for the rules drafter.
+
+    A request may tune the model, timeout and attempts, but the endpoint and the variable holding its
+    key are this host's: otherwise a job payload could send any of the worker's environment variables
+    to a URL of its choosing.
+    """
     if options.drafter == "rules":
         return None, 2
     settings = options.llm or configured
+    if options.llm is not None and (
+        configured is None
+        or (options.llm.base_url, options.llm.api_key_env) != (configured.base_url, configured.api_key_env)
+    ):
+        raise ConfigError(
+            "the request's LLM endpoint or key variable is not the one configured on this host",
+            hint="configure it in driftctl.yaml's `llm:` section (or DRIFTCTL_LLM_*) where the work runs",
+        )
     if settings is None:
         if options.drafter == "auto":
             return None, 2
