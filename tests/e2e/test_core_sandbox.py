@@ -1,4 +1,4 @@
-"""Applying an approved adopt proposal through the public core, on the real sandbox.
+"""The public core on the real sandbox: healing one finding, and applying an approved adopt proposal.
 
 An adopt is applied by writing its verified edit into the code, a targeted apply that records the
 refreshed object in state, and a confirming plan; if the drift stays, the edit is rolled back. The
@@ -19,6 +19,8 @@ from driftctl.sandbox.sandbox import Sandbox
 pytestmark = pytest.mark.slow
 
 LOG_GROUP = "module.app.aws_cloudwatch_log_group.app"
+SG = "module.app.module.network.aws_security_group.web"
+QUEUE = "module.app.aws_sqs_queue.jobs[0]"
 COMMENT = "https://git.example.test/infra/pull/7#issuecomment-42"
 
 
@@ -109,3 +111,21 @@ def test_an_adopt_whose_file_changed_since_drafting_is_not_written(sb: Sandbox, 
     assert result.status == "stale" and "changed since the fix was drafted" in result.message
     assert module.read_text() == edited
     assert not [e for e in rt.store.entries() if e.kind == "action"]
+
+
+def test_heal_finding_heals_that_address_and_leaves_the_rest_for_the_next_run(
+    sb: Sandbox, rt: core.Runtime
+) -> None:
+    sb.drift("sg-open-world")
+    sb.drift("queue-visibility", address=QUEUE)
+    (target,) = core.resolve_workspaces([], rt)
+    options = core.ReconcileOptions(mode="auto", drafter="rules", checkov=False, trigger="event")
+
+    result = core.heal_finding(target, SG, rt, options)
+
+    assert result.status is core.Status.HEALED, result
+    assert [(i.address, i.outcome) for i in result.items] == [(SG, core.Outcome.HEALED)]
+    assert drifted(rt) == {QUEUE}  # the other drift waits for the next run
+    assert not core.list_proposals(rt)  # nothing was proposed or superseded for the other address
+    clean = core.heal_finding(target, SG, rt, options)
+    assert (clean.status, clean.items) == (core.Status.CLEAN, ())
