@@ -21,6 +21,7 @@ from driftctl.reconcile.results import ItemResult, Outcome, ReconcileReport, Sta
 from driftctl.reconcile.runtime import Runtime
 
 if TYPE_CHECKING:
+    from driftctl.audit.store import Store
     from driftctl.audit.tables import ProposalRow
 
 __all__ = [
@@ -54,14 +55,17 @@ def build_runtime(
     progress: Progress | None = None,
     database_url: str | None = None,
     data_dir: Path | None = None,
+    store: Store | None = None,
 ) -> Runtime:
     """The one place a runtime is built: the store (``database_url``, else ``$DRIFTCTL_DATABASE_URL``,
     else SQLite beside the config or in ``data_dir``), the data directory (saved plans, patches,
     locks), the severity policy, the LLM endpoint configured in driftctl.yaml (overridden by
-    ``$DRIFTCTL_LLM_*``), and the lock kind (a database lock for a shared, non-SQLite store)."""
+    ``$DRIFTCTL_LLM_BASE_URL``, ``$DRIFTCTL_LLM_MODEL``), and the lock kind (a database lock for a
+    shared, non-SQLite store).
+    ``store``: one the caller already opened (the CLI opens it with its own read-only rules)."""
     from driftctl.reconcile.runtime import build_runtime as build
 
-    return build(config_path, progress=progress, database_url=database_url, data_dir=data_dir)
+    return build(config_path, progress=progress, database_url=database_url, data_dir=data_dir, store=store)
 
 
 def resolve_workspaces(names: Sequence[str], runtime: Runtime) -> list[Target]:

@@ -10,14 +10,15 @@ import click
 
 from driftctl.cli.common import (
     config_option,
+    database_option,
     handles_errors,
+    markdown_output_option,
     no_checkov_option,
-    output_option,
     runtime,
 )
 
 
-@click.command()
+@click.command(short_help="Heal drift: detect, draft, verify, assess, decide, act.")
 @click.argument("workspaces", nargs=-1)
 @config_option
 @click.option(
@@ -47,7 +48,8 @@ from driftctl.cli.common import (
     "DRIFTCTL_LLM_MODEL are set), else the rules drafter; the rules drafter always takes over when the "
     "LLM fails.",
 )
-@output_option
+@markdown_output_option
+@database_option
 @click.option("--color/--no-color", default=None, help="Colour console output (default: when a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handles_errors
@@ -60,6 +62,7 @@ def reconcile(
     strategy: str | None,
     drafter: str,
     output: str,
+    database: str | None,
     color: bool | None,
     quiet: bool,
 ) -> None:
@@ -77,7 +80,8 @@ def reconcile(
     open its breaker (`driftctl breaker`), and automatic applies are rate-limited per hour.
 
     Exit codes: 0 no drift, 3 every finding healed, 2 drift remains (see `driftctl proposals`),
-    4 a workspace was skipped (locked), 1 error.
+    4 a workspace was skipped (locked), 1 error (usage errors too). A scheduled job should treat
+    0 and 3 as success.
     """
     from driftctl import core
     from driftctl.assess.checkov_scan import warm_up
@@ -85,7 +89,7 @@ def reconcile(
 
     if not no_checkov:
         warm_up()  # checkov imports itself while Terraform plans
-    rt = runtime(config_path, quiet)
+    rt = runtime(config_path, quiet, database=database, announce=not quiet and output != "json")
     options = core.ReconcileOptions(
         mode=mode,  # type: ignore[arg-type]  # click.Choice checked these three
         dry_run=dry_run,
@@ -95,5 +99,8 @@ def reconcile(
     )
     report = core.reconcile(core.resolve_workspaces(workspaces, rt), rt, options)
     use_color = color if color is not None else sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    click.echo(render_reconcile(report, output, color=use_color and output == "console"), nl=False)
+    from driftctl.cli.wrap import width
+
+    text = render_reconcile(report, output, color=use_color and output == "console", width=width())
+    click.echo(text, nl=False)
     sys.exit(report.exit_code)

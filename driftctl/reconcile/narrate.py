@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from driftctl.models import Finding, Proposal, Strategy
+from driftctl.models import DecisionKind, Finding, Proposal, Strategy
 
 
 def _short(value: Any, width: int = 40) -> str:
@@ -40,7 +40,15 @@ def rationale(p: Proposal) -> str:
     if p.assessment is not None:
         text.append(f"Risk {p.assessment.risk:.2f}, confidence {p.assessment.confidence:.2f}.")
     if p.decision is not None:
-        text.append(f"Decision: {p.decision.kind.value}: {'; '.join(p.decision.reasons)}.")
+        reasons = "; ".join(p.decision.reasons)
+        if p.decision.kind is DecisionKind.AUTO_APPLY and d.strategy is Strategy.ADOPT:
+            # The gate would allow it, but an adopt edits code: it waits for a review either way.
+            text.append(
+                f"Decision: proposed ({reasons}; adopt fixes change the code and are never applied "
+                "silently: review and merge the change)."
+            )
+        else:
+            text.append(f"Decision: {p.decision.kind.value}: {reasons}.")
     return " ".join(text)
 
 

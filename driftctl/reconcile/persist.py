@@ -96,7 +96,7 @@ def persist(run: WorkspaceRun, heal: Heal, *, keep_plan: bool = True) -> ItemRes
     pid = store.new_proposal_id()
     outcome = outcome_for(p)
     status = {Outcome.NEEDS_HUMAN: "needs_human", Outcome.BLOCKED: "blocked"}.get(outcome, "pending")
-    text = rationale(p) + (f" {heal.note}" if heal.note else "")
+    text = rationale(p)  # says so when an adopt the gate would allow still waits for a review
     where: str | None = None
     branch = patch = kept = None
     if status == "pending" and p.draft.strategy is Strategy.ADOPT and p.draft.edits:

@@ -124,22 +124,26 @@ def build_runtime(
     progress: Progress | None = None,
     database_url: str | None = None,
     data_dir: Path | None = None,
+    store: Store | None = None,
 ) -> Runtime:
-    """The store (``database_url``, else ``$DRIFTCTL_DATABASE_URL``, else SQLite beside the config or
-    in ``data_dir``), the data directory (plans, patches, locks), the severity policy and the LLM
-    endpoint configured; ``config_path`` None: ./driftctl.yaml if there is one."""
+    """The store (``store``, else ``database_url``, else ``$DRIFTCTL_DATABASE_URL``, else SQLite beside
+    the config or in ``data_dir``), the data directory (plans, patches, locks: each made when first
+    used), the severity policy and the LLM endpoint configured; ``config_path`` None: ./driftctl.yaml
+    if there is one."""
     from driftctl.audit.store import Store, default_database_path
     from driftctl.config import find_config, load_config
     from driftctl.detect.severity import load_severity_rules
 
     path = config_path or find_config()
-    config = load_config(path) if path is not None else None
+    try:
+        config = load_config(path) if path is not None else None
+    except ConfigError:
+        # Commands that only touch the store (proposals, breaker) work with any config; whatever needs
+        # the workspaces (resolve_workspaces) reads it again and reports every problem.
+        config = None
     db = data_dir / "driftctl.db" if data_dir is not None else default_database_path(path)
-    if database_url:
-        db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        store = Store(database_url)
-    else:
-        store = Store.open(db)
+    if store is None:
+        store = Store(database_url) if database_url else Store.open(db)
     return Runtime(
         store=store,
         data_dir=db.parent,
@@ -167,7 +171,8 @@ def llm_drafter(options: ReconcileOptions, configured: LlmSettings | None) -> tu
     ):
         raise ConfigError(
             "the request's LLM endpoint or key variable is not the one configured on this host",
-            hint="configure it in driftctl.yaml's `llm:` section (or DRIFTCTL_LLM_*) where the work runs",
+            hint="configure it where the work runs: driftctl.yaml's `llm:` section, or "
+            "DRIFTCTL_LLM_BASE_URL and DRIFTCTL_LLM_MODEL",
         )
     if settings is None:
         if options.drafter == "auto":
