@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/assess_bench.py
 	$(BIN)/python bench/heal_bench.py
+	$(BIN)/python bench/serve_bench.py
 
 sandbox-down: $(STAMP)
 	$(BIN)/driftctl sandbox down

@@ -81,7 +81,7 @@ def reconcile_workspace(target: Target, runtime: Runtime, options: ReconcileOpti
     (locks, Terraform errors) are a result, never an exception."""
     from driftctl.reconcile import pipeline
 
-    return pipeline.reconcile_workspace(target, runtime, options)
+    return pipeline.reconcile_workspace(target, runtime.new_run(), options)
 
 
 def reconcile(targets: Sequence[Target], runtime: Runtime, options: ReconcileOptions) -> ReconcileReport:
@@ -98,7 +98,7 @@ def heal_finding(
     the workspace is left for its next run. No drift at ``address`` → a clean result."""
     from driftctl.reconcile import pipeline
 
-    return pipeline.reconcile_workspace(target, runtime, options, address=address)
+    return pipeline.reconcile_workspace(target, runtime.new_run(), options, address=address)
 
 
 def list_proposals(

@@ -20,9 +20,9 @@ ADOPT_NOTE = "Adopt fixes are never applied automatically: review and merge the 
 class Gate:
     """What auto mode must satisfy, per workspace and address, as plain inputs.
 
-    ``flapping`` and ``window`` are hooks for the drift ledger and maintenance windows: the reason
-    auto-apply must wait (None: nothing holds it). ``held``: any other reason found on the way (e.g.
-    the state kept moving while re-planning).
+    ``flapping`` and ``hold`` are inputs from the drift ledger and from a maintenance window (or any
+    caller that holds automatic applies for a run): the reason auto-apply must wait, None when nothing
+    holds it. ``held``: any other reason found on the way (e.g. the state kept moving while re-planning).
     """
 
     mode: str = "propose"  # detect | propose | auto
@@ -31,7 +31,7 @@ class Gate:
     breaker_open: bool = False
     rate_limited: bool = False
     flapping: str | None = None
-    window: str | None = None
+    hold: str | None = None  # e.g. "outside the maintenance window …" (the reason, as given)
     held: tuple[str, ...] = ()
 
 
@@ -64,8 +64,8 @@ def decide(assessment: Assessment, gate: Gate) -> Decision:
         held.append("the hourly limit of automatic applies is reached")
     if gate.flapping is not None:
         held.append(f"flapping: {gate.flapping}")
-    if gate.window is not None:
-        held.append(f"outside the maintenance window: {gate.window}")
+    if gate.hold:
+        held.append(gate.hold)
     held.extend(gate.held)
     if held:
         return Decision(DecisionKind.PROPOSE, tuple(held))

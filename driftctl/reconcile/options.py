@@ -58,6 +58,7 @@ class ReconcileOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, 
     requested_by: str | None = None
     lock_attempts: int = 4  # tries when Terraform's state lock is held by someone else
     lock_base_delay: float = 1.0
+    hold: str | None = None  # auto-apply held for this run, and why (e.g. outside a maintenance window)
 
     def __post_init__(self) -> None:
         for what, value, allowed in (

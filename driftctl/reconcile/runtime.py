@@ -77,7 +77,7 @@ class Runtime:
 
     def gate(self, target: Target, mode: str, **hooks: Any) -> Gate:
         """The gate for ``target`` now: its thresholds, its breaker, its hourly limit of auto applies;
-        ``hooks``: flapping / window / held reasons from the ledger or a maintenance calendar."""
+        ``hooks``: flapping / hold / held reasons from the ledger or a maintenance window."""
         breaker = self.store.breaker(target.name)
         since = datetime.now(UTC) - timedelta(hours=1)
         applies = self.store.count_entries(

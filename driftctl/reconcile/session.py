@@ -167,6 +167,9 @@ class WorkspaceRun:
         return {f.address for f in self.findings(plan)}
 
     def gate(self, **hooks: Any) -> Gate:
+        """The gate now; a hold the request carries (e.g. outside a maintenance window) applies to all."""
+        if self.options.hold and "hold" not in hooks:
+            hooks["hold"] = self.options.hold
         return self.rt.gate(self.target, self.mode, **hooks)
 
     def heal(
@@ -178,7 +181,7 @@ class WorkspaceRun:
         **hooks: Any,
     ) -> Heal:
         """Draft, verify, assess and decide one finding under the gate as it is now (``hooks``: the
-        gate's flapping / window / held inputs for this finding)."""
+        gate's flapping / hold / held inputs for this finding)."""
         drafting = self.drafting if strategy is None else replace(self.drafting, strategy=strategy)
         gate = self.gate(**hooks)
         return heal_finding(finding, ctx, drafting, gate, self.plan_doc, scratch, self.say)

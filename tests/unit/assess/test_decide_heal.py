@@ -39,7 +39,7 @@ def test_a_failed_assessment_blocks() -> None:
         (Gate(mode="auto", breaker_open=True), "the breaker is open after failed heals"),
         (Gate(mode="auto", rate_limited=True), "the hourly limit of automatic applies is reached"),
         (Gate(mode="auto", flapping="healed 3 times in 1h"), "flapping: healed 3 times in 1h"),
-        (Gate(mode="auto", window="changes only Sat 02:00-04:00"), "outside the maintenance window"),
+        (Gate(mode="auto", hold="outside the maintenance window Sat 02:00-04:00"), "outside the maintenance"),
         (Gate(mode="auto", held=("the state kept moving",)), "the state kept moving"),
         (Gate(mode="auto", max_risk=0.05), "risk 0.10 > limit 0.05"),
         (Gate(mode="auto", confidence_threshold=0.99), "confidence 0.95 < threshold 0.99"),
