@@ -132,17 +132,21 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "severity": finding.severity.value,
         "severity_rule": finding.severity_rule,
         "provider": finding.provider,
-        "changes": [
-            {
-                "path": c.path,
-                "kind": c.kind.value,
-                "before": _value(c.before),
-                "after": _value(c.after),
-                "sensitive": c.sensitive,
-            }
-            for c in finding.changes
-        ],
+        "changes": [_change(c) for c in finding.changes],
     }
+
+
+def _change(c: AttributeChange) -> dict[str, Any]:
+    out = {
+        "path": c.path,
+        "kind": c.kind.value,
+        "before": _value(c.before),
+        "after": _value(c.after),
+        "sensitive": c.sensitive,
+    }
+    if c.note:  # only where the values cannot show the change (a sensitive value that changed)
+        out["note"] = c.note
+    return out
 
 
 def _workspace(ws: WorkspaceReport) -> dict[str, Any]:
