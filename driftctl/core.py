@@ -17,16 +17,12 @@ from driftctl.detect.engine import Target
 from driftctl.errors import ConfigError
 from driftctl.reconcile.approvals import ApplyResult
 from driftctl.reconcile.options import LlmSettings, ReconcileOptions
-from driftctl.reconcile.pipeline import (
-    ItemResult,
-    Outcome,
-    ReconcileReport,
-    Runtime,
-    Status,
-    WorkspaceResult,
-)
+from driftctl.reconcile.records import StoredProposal
+from driftctl.reconcile.results import ItemResult, Outcome, ReconcileReport, Status, WorkspaceResult
+from driftctl.reconcile.runtime import Runtime
 
 if TYPE_CHECKING:
+    from driftctl.audit.store import Store
     from driftctl.audit.tables import ProposalRow
 
 __all__ = [
@@ -38,6 +34,7 @@ __all__ = [
     "ReconcileReport",
     "Runtime",
     "Status",
+    "StoredProposal",
     "Target",
     "WorkspaceResult",
     "apply_proposal",
@@ -45,6 +42,7 @@ __all__ = [
     "build_runtime",
     "heal_finding",
     "list_proposals",
+    "proposal_record",
     "reconcile",
     "reconcile_workspace",
     "reject_proposal",
@@ -59,14 +57,18 @@ def build_runtime(
     *,
     progress: Progress | None = None,
     database_url: str | None = None,
+    data_dir: Path | None = None,
+    store: Store | None = None,
 ) -> Runtime:
     """The one place a runtime is built: the store (``database_url``, else ``$DRIFTCTL_DATABASE_URL``,
-    else SQLite beside the config), its data directory, the severity policy, the LLM endpoint
-    configured in driftctl.yaml (overridden by ``$DRIFTCTL_LLM_BASE_URL`` and the others in
-    docs/environment.md), and the lock kind."""
+    else SQLite beside the config or in ``data_dir``), the data directory (saved plans, patches,
+    locks), the severity policy, the LLM endpoint configured in driftctl.yaml (overridden by
+    ``$DRIFTCTL_LLM_BASE_URL``, ``$DRIFTCTL_LLM_MODEL``), and the lock kind (a database lock for a
+    shared, non-SQLite store).
+    ``store``: one the caller already opened (the CLI opens it with its own read-only rules)."""
     from driftctl.reconcile.runtime import build_runtime as build
 
-    return build(config_path, progress=progress, database_url=database_url)
+    return build(config_path, progress=progress, database_url=database_url, data_dir=data_dir, store=store)
 
 
 def resolve_workspaces(names: Sequence[str], runtime: Runtime) -> list[Target]:
@@ -81,17 +83,15 @@ def reconcile_workspace(target: Target, runtime: Runtime, options: ReconcileOpti
     """detect → draft → verify → assess → decide → act → confirm for one workspace; expected failures
     (locks, Terraform errors) are a result, never an exception."""
     from driftctl.reconcile import pipeline
-    from driftctl.reconcile.runtime import with_options
 
-    return pipeline.reconcile_workspace(target, with_options(runtime, options))
+    return pipeline.reconcile_workspace(target, runtime.new_run(), options)
 
 
 def reconcile(targets: Sequence[Target], runtime: Runtime, options: ReconcileOptions) -> ReconcileReport:
-    """Every target in turn, inside one audited run; ``exit_code`` on the report."""
+    """Every target in turn, inside one audited run with a fresh run id; ``exit_code`` on the report."""
     from driftctl.reconcile import pipeline
-    from driftctl.reconcile.runtime import with_options
 
-    return pipeline.reconcile(targets, with_options(runtime, options))
+    return pipeline.reconcile(targets, runtime.new_run(), options)
 
 
 def heal_finding(
@@ -100,9 +100,8 @@ def heal_finding(
     """The same loop for the one finding at ``address`` (e.g. from a cloud event): the other drift of
     the workspace is left for its next run. No drift at ``address`` → a clean result."""
     from driftctl.reconcile import pipeline
-    from driftctl.reconcile.runtime import with_options
 
-    return pipeline.reconcile_workspace(target, with_options(runtime, options, address=address))
+    return pipeline.reconcile_workspace(target, runtime.new_run(), options, address=address)
 
 
 def list_proposals(
@@ -117,6 +116,14 @@ def list_proposals(
 
     rows = runtime.store.proposals(status=status, workspace=workspace)
     return [r for r in rows if r.status in OPEN_PROPOSAL_STATUSES] if open_only else rows
+
+
+def proposal_record(row: ProposalRow) -> StoredProposal:
+    """What a stored proposal holds (its versioned record): the finding, the strategy, the edits, the
+    verification, the scores and the decision; a ConfigError naming the proposal if it is unreadable."""
+    from driftctl.reconcile.records import decode
+
+    return decode(row.data, row.id)
 
 
 def approve_proposal(
@@ -148,20 +155,9 @@ def apply_proposal(
     source: str | None = None,
 ) -> ApplyResult:
     """Apply an approved proposal after re-checking it (a stale plan is re-planned and re-scored,
-    never applied); ``by`` and ``source`` are recorded in the audit trail."""
+    never applied; an adopt is rolled back if the drift stays); ``by`` and ``source`` are audited."""
     from driftctl.reconcile import approvals
-    from driftctl.reconcile.runtime import with_options
 
     row = runtime.store.proposal(proposal_id)
     target = next(iter(resolve_workspaces((row.workspace,), runtime)))
-    rt = with_options(runtime, options)
-    if row.status != "approved":
-        return approvals.apply_proposal(rt, target, row.id)  # refuses, saying why
-    rt.audit(
-        "approval",
-        "apply_requested",
-        {"proposal": row.id, "by": approvals.who(by), "source": source, "trigger": options.trigger},
-        workspace=row.workspace,
-        subject=row.address,
-    )
-    return approvals.apply_proposal(rt, target, row.id)
+    return approvals.apply_proposal(runtime, target, row.id, options, by=by, source=source)

@@ -32,13 +32,25 @@ class ProposalIntegrityError(DriftctlError):
 
 
 def proposal_diff(row: ProposalRow) -> str:
-    """The adopt diff stored with ``row`` (every edit's diff, in order); ``""`` for none."""
+    """The adopt edits stored with ``row``, as one text the digest covers; ``""`` for none.
+
+    The stored proposal record (``driftctl.reconcile.records``, ``schema_version``) keeps each edit as
+    the whole file before and after: exactly what ``apply`` writes, so exactly what is covered. Rows
+    stored before that record kept rendered diffs under ``proposal.edits[].diff``.
+    """
     try:
         data = json.loads(row.data or "{}")
     except ValueError:
         return "\0unreadable:" + (row.data or "")  # a mangled blob still gets a (different) digest
-    edits = data.get("proposal", {}).get("edits", []) if isinstance(data, dict) else []
-    return "".join(str(e.get("diff", "")) for e in edits if isinstance(e, dict))
+    if not isinstance(data, dict):
+        return "\0unreadable:" + (row.data or "")
+    if "schema_version" in data:
+        edits = [e for e in data.get("edits") or () if isinstance(e, dict)]
+        if not edits:
+            return ""
+        return canonical([{k: e.get(k) for k in ("path", "before", "after")} for e in edits]).decode("utf-8")
+    legacy = data.get("proposal", {}).get("edits", [])
+    return "".join(str(e.get("diff", "")) for e in legacy if isinstance(e, dict))
 
 
 def proposal_content(row: ProposalRow) -> dict[str, Any]:

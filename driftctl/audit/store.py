@@ -654,6 +654,25 @@ class Store:
             self._chain_state(s, row)
         return row
 
+    def update_proposal_if(self, proposal_id: str, expected: str, **fields: Any) -> ProposalRow | None:
+        """``update_proposal`` only while the proposal's status is still ``expected`` (checked and set
+        in one transaction, under the row lock); None, and nothing written, when someone changed it."""
+        unknown = sorted(set(fields) - set(ProposalRow.model_fields) | ({"id"} & set(fields)))
+        if unknown:
+            raise TypeError(f"ProposalRow has no updatable field(s) {', '.join(unknown)}")
+        with self._write(f"update proposal {proposal_id}") as s:
+            row = s.get(ProposalRow, proposal_id, with_for_update=True)
+            if row is None:
+                raise StoreError(f"no proposal {proposal_id}")
+            if row.status != expected:
+                return None
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.updated_at = utc_now()
+            s.add(row)
+            self._chain_state(s, row)
+        return row
+
     def open_proposals(self, workspace: str, address: str) -> list[ProposalRow]:
         """Proposals for ``address`` still waiting on someone (pending, approved, needs_human, blocked)."""
         stmt = sm_select(ProposalRow).where(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import importlib
 import json
@@ -93,36 +92,22 @@ def llm_drafter(config_path: Path | None, drafter: str, quiet: bool = False) -> 
     """The LLM drafter asked for (``llm``), or configured (``auto``), and its redraft budget; else None.
 
     Endpoint: the `llm:` section of driftctl.yaml, overridden by DRIFTCTL_LLM_BASE_URL and
-    DRIFTCTL_LLM_MODEL; the key is read from the environment variable it names.
+    DRIFTCTL_LLM_MODEL; the key is read from the environment variable it names (the same resolution
+    as the core's runtime).
     """
     if drafter == "rules":
         return None, 2
     from driftctl.config import find_config, load_config
-    from driftctl.draft.llm import LlmConfig, LlmDrafter
+    from driftctl.reconcile.options import ReconcileOptions
+    from driftctl.reconcile.runtime import configured_llm
+    from driftctl.reconcile.runtime import llm_drafter as build
 
     path = config_path or find_config()
-    settings = load_config(path).llm if path is not None else None
-    base_url = os.environ.get("DRIFTCTL_LLM_BASE_URL") or (settings.base_url if settings else None)
-    model = os.environ.get("DRIFTCTL_LLM_MODEL") or (settings.model if settings else None)
-    if not base_url or not model:
-        if drafter == "auto":
-            return None, 2
-        raise DriftctlError(
-            "--drafter llm needs an endpoint: an `llm:` section in driftctl.yaml (base_url, model), "
-            "or DRIFTCTL_LLM_BASE_URL and DRIFTCTL_LLM_MODEL",
-            hint="e.g. DRIFTCTL_LLM_BASE_URL=http://127.0.0.1:8000/v1 DRIFTCTL_LLM_MODEL=qwen2.5-coder",
-        )
-    key_env = os.environ.get("DRIFTCTL_LLM_API_KEY_ENV") or (
-        settings.api_key_env if settings else "OPENAI_API_KEY"
-    )
-    config = LlmConfig(base_url=base_url, model=model, api_key_env=key_env)
-    attempts = 2
-    if settings is not None:
-        config = dataclasses.replace(
-            config, timeout_s=settings.timeout_s, max_retries=settings.max_retries, budget_s=settings.budget_s
-        )
-        attempts = settings.max_attempts
-    return LlmDrafter(config, progress=None if quiet else progress), attempts
+    settings = configured_llm(load_config(path).llm if path is not None else None)
+    llm, attempts = build(ReconcileOptions(drafter=drafter), settings)  # type: ignore[arg-type]  # click.Choice
+    if llm is not None and not quiet:
+        llm.progress = progress  # a line per LLM attempt
+    return llm, attempts
 
 
 POSTGRES_HINT = "pip install 'driftctl[postgres]' (psycopg 3); the URL looks like postgresql+psycopg://…"
@@ -187,21 +172,10 @@ def open_store(
             ) from None
     # A SQLite file driftctl cannot write (read-only directory or file) is opened read-only by a
     # command that only reads; a writer stops with one error naming it.
-    store = Store(url, _keyring(config_path or find_config(), db, url), read_only=read_only and not writes)
+    store = Store(url, read_only=read_only and not writes)
     if announce:
         progress(f"store: {store.display_url}")
     return store
-
-
-def _keyring(config_path: Path | None, db: Path, url: str) -> Any:
-    """The audit key(s) the config names; else none here (the store keeps ``audit.key`` next to a
-    SQLite file), but ``audit.key`` next to the default database for a shared (non-SQLite) one."""
-    from driftctl.audit.keys import KEY_FILE_NAME, configured_keyring, load_keyring
-
-    configured = configured_keyring(config_path)
-    if configured is None and not url.startswith("sqlite"):
-        return load_keyring(db.parent / KEY_FILE_NAME)
-    return configured
 
 
 def runtime(
@@ -212,19 +186,16 @@ def runtime(
     read_only: bool = False,
     announce: bool | None = None,
     writes: bool = False,
-    **options: Any,
-) -> tuple[Any, Any]:
-    """The store, data directory and options every reconcile-side command shares, and the config path.
+) -> Any:
+    """The runtime every reconcile-side command shares, built by the core (the one place) on the store
+    ``--database``/``$DRIFTCTL_DATABASE_URL`` names (a read-only command never creates one; ``writes``:
+    it changes an existing one).
 
     ``announce`` (default: not ``quiet``) prints which store is used, one line on stderr."""
-    from driftctl.audit.store import default_database_path
     from driftctl.config import find_config
-    from driftctl.detect.engine import Policy
-    from driftctl.detect.severity import load_severity_rules
-    from driftctl.reconcile.pipeline import ReconcileOptions, Runtime
+    from driftctl.core import build_runtime
 
     path = config_path or find_config()
-    db = default_database_path(path)
     store = open_store(
         path,
         database,
@@ -232,22 +203,7 @@ def runtime(
         announce=not quiet if announce is None else announce,
         writes=writes,
     )
-    rt = Runtime(
-        store=store,
-        data_dir=db.parent,
-        policy=Policy(load_severity_rules(None)),
-        options=ReconcileOptions(**options),
-        progress=(lambda _m: None) if quiet else progress,
-        shared_lock=not store.url.startswith("sqlite"),
-    )
-    return rt, path
-
-
-def one_target(workspace: str, config_path: Path | None) -> Any:
-    from driftctl.detect.targets import resolve_targets
-
-    targets, _ = resolve_targets((workspace,), config_path, ())
-    return targets[0]
+    return build_runtime(path, progress=(lambda _m: None) if quiet else progress, store=store)
 
 
 def open_sandbox(directory: Path | None, show_progress: bool = True) -> Any:

@@ -1,29 +1,29 @@
-"""The adopt journal: a code edit that a crash interrupted is found and rolled back (I/O: files, git).
+"""The adopt journal: a code edit that a crash interrupted is found and rolled back (I/O: files).
 
-Applying an adopt proposal writes its diff into the working tree, then plans and applies. A SIGKILL in
+Applying an adopt proposal writes its edits into the working tree, then plans and applies. A SIGKILL in
 between used to leave the edit in the tree and the proposal ``approved``, with nothing saying so.
 Now ``begin`` writes a journal file (``.driftctl/journal/adopt-<proposal>.json``: the proposal, the
-repository root, the diff, the pid) *before* the edit, and ``end`` removes it after the edit was
-confirmed or rolled back. ``recover`` runs at the next start of a reconcile or apply on that
-workspace: for each journal whose process is gone it rolls the edit back if it is in the tree
-(``git apply -R``), says the edit was never written if it is not, or asks for a human when the tree
-matches neither; the proposal stays approved, so ``driftctl apply`` can be run again.
+repository root, each edited file's whole text before and after, the pid) *before* the edit, and
+``end`` removes it after the edit was confirmed or rolled back. ``recover`` runs at the next start of
+a reconcile or apply on that workspace: for each journal whose process is gone it rolls the edit back
+if every file holds its "after" text, says the edit was never written if every file holds its
+"before" text, or asks for a human when the tree matches neither; the proposal stays approved, so
+``driftctl apply`` can be run again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from driftctl.models import FileEdit
 from driftctl.scratch import private_dir, sweep
 
 if TYPE_CHECKING:
-    from driftctl.reconcile.pipeline import Runtime
+    from driftctl.reconcile.runtime import Runtime
 
 JOURNAL_DIR = "journal"
 SCRATCH_DIR = "tmp"  # .driftctl/tmp: every scratch directory of reconcile and apply
@@ -43,8 +43,10 @@ def _path(data_dir: Path, proposal: str) -> Path:
     return data_dir / JOURNAL_DIR / f"adopt-{proposal}.json"
 
 
-def begin(data_dir: Path, *, proposal: str, workspace: str, address: str, root: Path, diff: str) -> Path:
-    """Record the edit about to be written (fsynced, so it survives the kill that follows)."""
+def begin(
+    data_dir: Path, *, proposal: str, workspace: str, address: str, root: Path, edits: tuple[FileEdit, ...]
+) -> Path:
+    """Record the edits about to be written (fsynced, so it survives the kill that follows)."""
     private_dir(data_dir / JOURNAL_DIR)
     path = _path(data_dir, proposal)
     doc = {
@@ -52,8 +54,7 @@ def begin(data_dir: Path, *, proposal: str, workspace: str, address: str, root: 
         "workspace": workspace,
         "address": address,
         "root": str(root),
-        "diff": diff,
-        "diff_sha256": hashlib.sha256(diff.encode("utf-8")).hexdigest(),
+        "edits": [{"path": e.path, "before": e.before, "after": e.after} for e in edits],
         "pid": os.getpid(),
     }
     tmp = path.with_suffix(".tmp")
@@ -71,20 +72,27 @@ def end(data_dir: Path, proposal: str) -> None:
     _path(data_dir, proposal).unlink(missing_ok=True)
 
 
-def _git_apply(root: Path, diff: str, *args: str) -> bool:
-    """``git apply -p1 ARGS`` of ``diff`` in ``root``; whether it succeeded (no git counts as no)."""
+def _holds(root: Path, edits: list[dict[str, str]], side: str) -> bool:
+    """Whether every edited file under ``root`` holds its ``side`` ("before"/"after") text now."""
+    for edit in edits:
+        file = root / edit["path"]
+        try:
+            current = file.read_text(encoding="utf-8") if file.exists() else ""
+        except OSError:
+            return False
+        if current != edit[side]:
+            return False
+    return True
+
+
+def _rolled_back(root: Path, edits: list[dict[str, str]]) -> bool:
+    """Every file back to its "before" text; False (a human looks) if one cannot be written."""
     try:
-        done = subprocess.run(
-            ["git", "apply", "-p1", *args, "-"],
-            cwd=root,
-            input=diff.encode(),
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        for edit in edits:
+            (root / edit["path"]).write_text(edit["before"], encoding="utf-8")
+    except OSError:
         return False
-    return done.returncode == 0
+    return True
 
 
 def _alive(pid: int) -> bool:
@@ -106,24 +114,20 @@ def recover(data_dir: Path, workspace: str) -> list[Recovered]:
     for path in sorted(folder.glob("adopt-*.json")):
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            pid, proposal, diff, root = (
-                int(doc["pid"]),
-                str(doc["proposal"]),
-                str(doc["diff"]),
-                Path(doc["root"]),
-            )
+            pid, proposal, root = int(doc["pid"]), str(doc["proposal"]), Path(doc["root"])
+            edits = [{k: str(e[k]) for k in ("path", "before", "after")} for e in doc["edits"]]
         except (OSError, ValueError, KeyError, TypeError):
             continue  # not ours to judge; left for a human
         if doc.get("workspace") != workspace or (pid != os.getpid() and _alive(pid)):
             continue
         address = str(doc.get("address", ""))
-        if _git_apply(root, diff, "--check", "-R") and _git_apply(root, diff, "-R"):
+        if _holds(root, edits, "after") and _rolled_back(root, edits):
             outcome = "rolled_back"
             message = (
                 f"rolled back the adopt edit of proposal {proposal} ({address}) in {root}: its apply was "
                 f"interrupted (process {pid} is gone); `driftctl apply {proposal}` to try again"
             )
-        elif _git_apply(root, diff, "--check"):
+        elif _holds(root, edits, "before"):
             outcome = "not_written"
             message = (
                 f"the adopt apply of proposal {proposal} ({address}) was interrupted before its edit was "

@@ -10,7 +10,7 @@ import pytest
 import driftctl.core as core
 from driftctl.audit.tables import ProposalRow
 from driftctl.core import LlmSettings, ReconcileOptions
-from driftctl.errors import ConfigError
+from driftctl.errors import ConfigError, DriftctlError
 
 PUBLIC = [
     "ApplyResult",
@@ -21,6 +21,7 @@ PUBLIC = [
     "ReconcileReport",
     "Runtime",
     "Status",
+    "StoredProposal",
     "Target",
     "WorkspaceResult",
     "apply_proposal",
@@ -28,6 +29,7 @@ PUBLIC = [
     "build_runtime",
     "heal_finding",
     "list_proposals",
+    "proposal_record",
     "reconcile",
     "reconcile_workspace",
     "reject_proposal",
@@ -156,3 +158,31 @@ def test_apply_needs_an_approved_proposal(tmp_path: Path) -> None:
     pid = _row(rt)
     with pytest.raises(ConfigError, match="approve"):
         core.apply_proposal(rt, pid, ReconcileOptions(trigger="comment"), by="octocat")
+
+
+def test_a_request_cannot_point_the_llm_key_at_another_endpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A job payload names settings, and the worker reads the key from its own environment: sending
+    # another variable (or the configured key to another URL) would leak it.
+    from driftctl.reconcile.runtime import llm_drafter
+
+    for var in ("DRIFTCTL_LLM_BASE_URL", "DRIFTCTL_LLM_MODEL", "DRIFTCTL_LLM_API_KEY_ENV"):
+        monkeypatch.delenv(var, raising=False)
+    rt = core.build_runtime(_config(tmp_path))
+    assert rt.llm is not None
+    tuned = rt.llm.__class__(
+        base_url=rt.llm.base_url, model="other-model", api_key_env=rt.llm.api_key_env, max_attempts=0
+    )
+    drafter, attempts = llm_drafter(ReconcileOptions(drafter="llm", llm=tuned), rt.llm)
+    assert drafter is not None and attempts == 0
+    for evil in (
+        LlmSettings(base_url="http://evil.test/v1", model="m", api_key_env=rt.llm.api_key_env),
+        LlmSettings(base_url=rt.llm.base_url, model="m", api_key_env="AWS_SECRET_ACCESS_KEY"),
+    ):
+        with pytest.raises(ConfigError, match="not the one configured on this host"):
+            llm_drafter(ReconcileOptions(drafter="auto", llm=evil), rt.llm)
+    assert llm_drafter(ReconcileOptions(drafter="rules", llm=evil), rt.llm) == (None, 2)
+    assert llm_drafter(ReconcileOptions(drafter="auto"), None) == (None, 2)
+    with pytest.raises(DriftctlError, match="needs an endpoint"):
+        llm_drafter(ReconcileOptions(drafter="llm"), None)
