@@ -172,10 +172,22 @@ def open_store(
             ) from None
     # A SQLite file driftctl cannot write (read-only directory or file) is opened read-only by a
     # command that only reads; a writer stops with one error naming it.
-    store = Store(url, read_only=read_only and not writes)
+    store = Store(url, _keyring(config_path or find_config(), db, url), read_only=read_only and not writes)
     if announce:
         progress(f"store: {store.display_url}")
     return store
+
+
+
+def _keyring(config_path: Path | None, db: Path, url: str) -> Any:
+    """The audit key(s) the config names; else none here (the store keeps ``audit.key`` next to a
+    SQLite file), but ``audit.key`` next to the default database for a shared (non-SQLite) one."""
+    from driftctl.audit.keys import KEY_FILE_NAME, configured_keyring, load_keyring
+
+    configured = configured_keyring(config_path)
+    if configured is None and not url.startswith("sqlite"):
+        return load_keyring(db.parent / KEY_FILE_NAME)
+    return configured
 
 
 def runtime(

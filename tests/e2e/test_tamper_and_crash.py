@@ -94,9 +94,9 @@ def test_proposal_tampering_is_caught_by_apply_and_verify(
     edited = _copy_db(db, tmp_path / "diff.db")
     (data,) = sqlite3.connect(edited).execute("SELECT data FROM driftctl_proposal WHERE id = ?", (adopt_id,))
     doc_data = json.loads(data[0])
-    edit = doc_data["proposal"]["edits"][0]
-    lines = edit["diff"].splitlines(keepends=True)
-    edit["diff"] = "".join(lines[:-1]) + EVIL_LINE + lines[-1]  # one more line, same hunk
+    edit = doc_data["edits"][0]  # the stored record: each edit is the whole file before and after
+    lines = edit["after"].splitlines(keepends=True)
+    edit["after"] = "".join(lines[:-1]) + EVIL_LINE + lines[-1]  # one more line the reviewer never saw
     _tamper(edited, "UPDATE driftctl_proposal SET data = ? WHERE id = ?", json.dumps(doc_data), adopt_id)
     applied = cli(edited, "apply", adopt_id, "-c", str(config), "--no-checkov")
     assert applied.returncode == 1
