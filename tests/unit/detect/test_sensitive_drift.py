@@ -238,11 +238,15 @@ class _AdoptingLlm:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.rejected: list[str] = []
 
     def draft(self, ctx: object) -> LlmReply:
         self.calls += 1
         block = 'resource "aws_s3_bucket" "this" {\n  bucket = "b"\n  tags = { secret = "guess" }\n}'
         return LlmReply(Strategy.ADOPT, block, "adopt the console value", 0.99)
+
+    def reject_last(self, reason: str) -> None:  # the drafter records why a reply was not used
+        self.rejected.append(reason)
 
 
 def test_an_llm_adopt_of_a_secret_is_refused(tmp_path: Path) -> None:
@@ -255,6 +259,7 @@ def test_an_llm_adopt_of_a_secret_is_refused(tmp_path: Path) -> None:
     assert llm.calls == 1
     assert draft is None
     assert "the LLM chose adopt, refused" in problem and "never" in problem
+    assert llm.rejected and llm.rejected[0].startswith("adopt refused")  # and the audit says why
 
 
 def test_a_short_new_secret_does_not_show_through_tags_all() -> None:

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from driftctl.models import FileEdit
 from driftctl.reconcile import journal
 
 BEFORE = 'resource "aws_s3_bucket" "b" {\n  tags = {}\n}\n'
 AFTER = 'resource "aws_s3_bucket" "b" {\n  tags = { owner = "alice" }\n}\n'
-
-
-def _diff() -> str:
-    lines = difflib.unified_diff(
-        BEFORE.splitlines(keepends=True), AFTER.splitlines(keepends=True), "a/main.tf", "b/main.tf"
-    )
-    return "".join(lines)
 
 
 def _dead_pid() -> int:
@@ -30,7 +23,12 @@ def _dead_pid() -> int:
 
 def _journal(data: Path, root: Path, pid: int) -> Path:
     path = journal.begin(
-        data, proposal="p1", workspace="prod", address="aws_s3_bucket.b", root=root, diff=_diff()
+        data,
+        proposal="p1",
+        workspace="prod",
+        address="aws_s3_bucket.b",
+        root=root,
+        edits=(FileEdit("main.tf", BEFORE, AFTER),),  # the stored record's edit: whole file before/after
     )
     text = path.read_text().replace(f'"pid": {os.getpid()}', f'"pid": {pid}')
     path.write_text(text)
