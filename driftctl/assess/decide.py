@@ -18,6 +18,7 @@ class Gate:
     max_risk: float = 0.3
     breaker_open: bool = False
     rate_limited: bool = False
+    flapping: str | None = None  # the evidence, when the drifted address keeps coming back after heals
 
 
 def decide(assessment: Assessment, gate: Gate) -> Decision:
@@ -38,6 +39,8 @@ def decide(assessment: Assessment, gate: Gate) -> Decision:
         held.append("the breaker is open after failed heals")
     if gate.rate_limited:
         held.append("the hourly limit of automatic applies is reached")
+    if gate.flapping:
+        held.append(f"flapping: {gate.flapping}")
     if held:
         return Decision(DecisionKind.PROPOSE, tuple(held))
     return Decision(

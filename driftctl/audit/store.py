@@ -244,6 +244,32 @@ class Store:
         ):
             yield session
 
+    # -- for other stores sharing this database (the drift ledger) ---------------------------------
+
+    def ensure_tables(self, *models: type[SQLModel]) -> None:
+        """Create the tables of ``models`` if missing (same retry as the store's own tables)."""
+        for attempt in range(40):
+            try:
+                with self._errors("create the driftctl tables"):
+                    SQLModel.metadata.create_all(self._write_engine, tables=[_table(m) for m in models])
+                return
+            except StoreError as exc:
+                if not exc.retryable or attempt == 39:
+                    raise
+                time.sleep(0.05 + 0.05 * attempt)
+
+    @contextmanager
+    def reading(self, doing: str) -> Iterator[Session]:
+        """A read session; database errors become ``StoreError`` naming ``doing``."""
+        with self._read(doing) as session:
+            yield session
+
+    @contextmanager
+    def writing(self, doing: str) -> Iterator[Session]:
+        """One write transaction (on SQLite, taken up front); errors become ``StoreError``."""
+        with self._write(doing) as session:
+            yield session
+
     def _ensure_head(self) -> None:
         # Only a brand-new trail gets a head; a missing head over existing rows is evidence, kept for verify.
         with self._read("read the audit head") as s:

@@ -11,7 +11,17 @@ from datetime import UTC, datetime
 
 from sqlmodel import Field, SQLModel
 
-AUDIT_KINDS = ("run", "finding", "proposal", "assessment", "decision", "action", "approval", "alert")
+AUDIT_KINDS = (
+    "run",
+    "finding",
+    "proposal",
+    "assessment",
+    "decision",
+    "action",
+    "approval",
+    "alert",
+    "ledger",  # drift ledger events: an address flagged flapping, or unflagged
+)
 OPEN_PROPOSAL_STATUSES = ("pending", "approved", "needs_human", "blocked")
 
 

@@ -109,6 +109,7 @@ def runtime(config_path: Path | None, quiet: bool, **options: Any) -> tuple[Any,
     from driftctl.config import find_config
     from driftctl.detect.engine import Policy
     from driftctl.detect.severity import load_severity_rules
+    from driftctl.ledger.ledger import DriftLedger
     from driftctl.reconcile.pipeline import ReconcileOptions, Runtime
 
     path = config_path or find_config()
@@ -122,7 +123,25 @@ def runtime(config_path: Path | None, quiet: bool, **options: Any) -> tuple[Any,
         progress=(lambda _m: None) if quiet else progress,
         shared_lock=not store.url.startswith("sqlite"),
     )
+    rt.policy = dataclasses.replace(rt.policy, ledger=DriftLedger(store, run_id=rt.run_id))
     return rt, path
+
+
+def detect_ledger(config_path: Path | None, plan_files: tuple[Path, ...]) -> Any:
+    """The drift ledger for `detect` on configured workspaces; None for plan files or ad-hoc directories
+    (no store to remember them in)."""
+    if plan_files:
+        return None
+    import secrets
+
+    from driftctl.audit.store import Store, default_database_path
+    from driftctl.config import find_config
+    from driftctl.ledger.ledger import DriftLedger
+
+    path = config_path or find_config()
+    if path is None:
+        return None
+    return DriftLedger(Store.open(default_database_path(path)), run_id=secrets.token_hex(6))
 
 
 def one_target(workspace: str, config_path: Path | None) -> Any:

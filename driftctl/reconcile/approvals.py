@@ -193,6 +193,8 @@ def _apply_and_confirm(
         subject=row.address,
     )
     work.rt.store.record_heal(work.name, gone, work.target.breaker_failures)
+    if gone and work.rt.policy.ledger is not None:
+        work.rt.policy.ledger.healed(work.name, row.address, work.rt.run_id)
     if not gone:
         return ApplyResult(
             row.id, row.address, "failed", "applied, but the drift is still there", pinned, replanned
@@ -233,6 +235,7 @@ def _apply_adopt(work: _Work, row: ProposalRow) -> ApplyResult:
         {"action": "write-code", "auto": False, "proposal": row.id, "strategy": "adopt"},
         row.address,
     )
+    ledger, adopted = work.rt.policy.ledger, None
     try:
         # The code now matches reality; a targeted apply records the refreshed object in state, which
         # is what makes the drift go away (the apply itself changes nothing in the cloud).
@@ -242,11 +245,15 @@ def _apply_adopt(work: _Work, row: ProposalRow) -> ApplyResult:
         if changes:
             raise DriftctlError(f"with the edit {row.address} still plans a change")
         work.tf.apply(plan_file)
+        if ledger is not None:  # state now holds reality because the code does: not absorbed drift
+            adopted = ledger.adopted(work.name, row.address, f"proposal {row.id}")
         plan, _ = _plan(work, work.scratch / "confirm")
         if row.address in {f.address for f in _findings(work, plan)}:
             raise DriftctlError(f"{row.address} still drifts after the edit")
     except DriftctlError as exc:
         _git_apply(root, diff, "-R")
+        if ledger is not None and adopted is not None:
+            ledger.reopen(adopted)
         work.audit(
             "action",
             "failed",

@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from driftctl import __version__
 from driftctl.assess.decide import Gate
-from driftctl.detect.engine import Policy, Target, finish, terraform_for, workspace_plan
-from driftctl.detect.findings import detect_plan
+from driftctl.detect.engine import Policy, Target, finish, plan_findings, terraform_for, workspace_plan
 from driftctl.errors import (
     EXIT_CLEAN,
     EXIT_DRIFT,
@@ -38,7 +37,7 @@ from driftctl.errors import (
     DriftctlError,
     StateLockError,
 )
-from driftctl.models import DecisionKind, Finding, Proposal, Strategy
+from driftctl.models import DecisionKind, Finding, LedgerNote, Proposal, Strategy
 from driftctl.propose import ProposeOptions, adopted_change, assess_proposal, draft_and_verify
 from driftctl.reconcile.freshness import Fingerprint, fingerprint
 from driftctl.reconcile.locks import DatabaseWorkspaceLock, FileWorkspaceLock, WorkspaceLock
@@ -101,6 +100,7 @@ class ItemResult:
     rationale: str = ""
     where: str | None = None  # branch, patch or plan the human should look at
     seconds: float | None = None  # from the start of the run to the verified heal
+    ledger: LedgerNote | None = None  # drift the ledger carries (absorbed into state), flapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +330,7 @@ def _plan(work: _Work, scratch: Path) -> tuple[Plan, str]:
 
 
 def _findings(work: _Work, plan: Plan) -> tuple[Finding, ...]:
-    found, pending = detect_plan(plan)
+    found, pending = plan_findings(work.target, plan, work.rt.policy)
     report = finish(
         work.name,
         str(work.target.path),
@@ -365,7 +365,9 @@ def _reconcile(
     if mode != "detect" and not rt.options.dry_run:
         _close_resolved(work, {f.address for f in findings})
     if mode == "detect" or not findings:
-        items = tuple(ItemResult(f.address, f.severity.value, Outcome.DETECTED) for f in findings)
+        items = tuple(
+            ItemResult(f.address, f.severity.value, Outcome.DETECTED, ledger=f.ledger) for f in findings
+        )
         status = Status.DRIFT if findings else Status.CLEAN
         return WorkspaceResult(
             target.name,
@@ -404,7 +406,7 @@ def _close_resolved(work: _Work, drifting: set[str]) -> None:
             )
 
 
-def _gate(work: _Work) -> Gate:
+def _gate(work: _Work, finding: Finding | None = None) -> Gate:
     t = work.target
     breaker = work.rt.store.breaker(t.name)
     since = datetime.now(UTC) - timedelta(hours=1)
@@ -417,6 +419,7 @@ def _gate(work: _Work) -> Gate:
         max_risk=t.max_risk,
         breaker_open=breaker.open,
         rate_limited=applies >= t.max_applies_per_hour,
+        flapping=finding.ledger.flapping if finding is not None and finding.ledger is not None else None,
     )
 
 
@@ -434,7 +437,7 @@ def _draft(
         revert = proposal.draft.strategy is Strategy.REVERT and bool(kept)
         fix_plan = kept[-1] if revert else adopted_change(work.plan_doc, finding.address)
         work.say(f"assessing the fix for {finding.address}")
-        proposal = assess_proposal(proposal, fix_plan, _gate(work), o.assess)
+        proposal = assess_proposal(proposal, fix_plan, _gate(work, finding), o.assess)
         if revert and proposal.verification is not None:
             plan_file = _scored_plan(scratch, proposal.verification.plan_sha256)
     return proposal, plan_file
@@ -543,6 +546,7 @@ def _item(p: Proposal, outcome: Outcome, **extra: Any) -> ItemResult:
         risk=a.risk if a is not None else None,
         confidence=a.confidence if a is not None else None,
         rationale=rationale(p),
+        ledger=p.finding.ledger,
         **extra,
     )
 
@@ -666,6 +670,8 @@ def _confirm(work: _Work) -> None:
             subject=item.address,
         )
         breaker = work.rt.store.record_heal(work.name, ok, work.target.breaker_failures)
+        if ok and work.rt.policy.ledger is not None:
+            work.rt.policy.ledger.healed(work.name, item.address, work.rt.run_id)
         if not ok and breaker.open:
             work.alerts.append(f"breaker open after {breaker.failures} failed heal(s): auto-apply is off")
         items.append(replace(item, outcome=Outcome.HEALED if ok else Outcome.HEAL_FAILED, seconds=elapsed))

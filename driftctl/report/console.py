@@ -16,6 +16,7 @@ from driftctl.models import (
     DetectReport,
     Finding,
     FindingKind,
+    LedgerNote,
     PendingChange,
     Severity,
     WorkspaceReport,
@@ -84,9 +85,28 @@ def change_line(change: AttributeChange, width: int = VALUE_WIDTH) -> str:
 
 
 def finding_lines(finding: Finding, width: int = VALUE_WIDTH) -> list[str]:
-    if finding.kind is FindingKind.DELETED:
-        return ["deleted outside Terraform"]
-    return [change_line(c, width) for c in finding.changes]
+    lines = (
+        ["deleted outside Terraform"]
+        if finding.kind is FindingKind.DELETED
+        else [change_line(c, width) for c in finding.changes]
+    )
+    return lines + ledger_lines(finding.ledger)
+
+
+def ledger_lines(note: LedgerNote | None) -> list[str]:
+    """What the drift ledger knows that the plan does not: absorbed drift, flapping."""
+    if note is None:
+        return []
+    lines = []
+    if note.absorbed_at is not None:
+        by = f"run {note.absorbed_by}" if note.absorbed_by else "an unknown apply"
+        lines.append(
+            f"(ledger) absorbed into state at {note.absorbed_at} by {by}; "
+            "reality still differs from the reviewed code"
+        )
+    if note.flapping is not None:
+        lines.append(f"(ledger) flapping: {note.flapping}")
+    return lines
 
 
 def action_label(pending: PendingChange) -> str:

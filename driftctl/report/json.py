@@ -18,6 +18,7 @@ from driftctl.models import (
     AttributeChange,
     DetectReport,
     Finding,
+    LedgerNote,
     Severity,
     WorkspaceReport,
     WorkspaceStatus,
@@ -142,6 +143,18 @@ def _finding(finding: Finding) -> dict[str, Any]:
             }
             for c in finding.changes
         ],
+        **({"ledger": ledger_document(finding.ledger)} if finding.ledger is not None else {}),
+    }
+
+
+def ledger_document(note: LedgerNote) -> dict[str, Any]:
+    """What the drift ledger adds to a finding (``absorbed_at``: no plan shows it, reality has it)."""
+    return {
+        "first_seen": note.first_seen,
+        "times_seen": note.times_seen,
+        "absorbed_at": note.absorbed_at,
+        "absorbed_by": note.absorbed_by,
+        "flapping": note.flapping,
     }
 
 

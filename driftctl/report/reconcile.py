@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import click
 import msgspec
 
+from driftctl.report.console import ledger_lines
+
 if TYPE_CHECKING:
     from driftctl.reconcile.pipeline import ReconcileReport, WorkspaceResult
 
@@ -69,6 +71,7 @@ def _workspace(w: WorkspaceResult, paint: Any) -> list[str]:
         lines.append(
             f"  {label} {item.address} [{item.severity}]" + (f"  ({', '.join(extra)})" if extra else "")
         )
+        lines += [f"      {line}" for line in ledger_lines(item.ledger)]
         if item.outcome.value not in ("healed", "detected") and item.rationale:
             lines.append(f"      {item.rationale}")
         if item.where:
