@@ -262,7 +262,7 @@ def merge(
     findings: list[Finding] = []
     items: list[LedgerItem] = []
 
-    def absorbed(item: LedgerItem) -> LedgerItem:
+    def absorbed(item: LedgerItem) -> LedgerItem:  # before ``seen``: compares the last sighting
         if item.absorbed_at is not None:
             return item
         by = last_apply.run_id if last_apply is not None and last_apply.at > item.last_seen else None
@@ -289,8 +289,8 @@ def merge(
             if not changes:
                 items.append(old.closed(ItemStatus.GONE, now, None, "reality is back to the reviewed code"))
                 continue
-            item = seen(old, changes=tuple(changes))
-            item = absorbed(item) if carried else replace(item, absorbed_at=None, absorbed_by=None)
+            fresh = absorbed(old) if carried else replace(old, absorbed_at=None, absorbed_by=None)
+            item = seen(fresh, changes=tuple(changes))
         items.append(item)
         findings.append(_finding(item, finding))
 
@@ -299,7 +299,7 @@ def merge(
         if old.kind is FindingKind.DELETED:
             recreate = record is not None and record.actions == ("create",)
             if old.address not in view.prior and recreate:
-                item = absorbed(seen(old))
+                item = seen(absorbed(old))
                 items.append(item)
                 findings.append(_finding(item, None))
             else:
@@ -311,7 +311,7 @@ def merge(
         if not changes:
             items.append(old.closed(ItemStatus.GONE, now, None, "reality is back to the reviewed code"))
             continue
-        item = absorbed(seen(old, changes=tuple(changes)))
+        item = seen(absorbed(old), changes=tuple(changes))
         items.append(item)
         findings.append(_finding(item, None))
 

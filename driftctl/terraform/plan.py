@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,22 @@ class ChangeRecord:
     after: Any
 
 
+class RawState:
+    """The plan's ``prior_state`` JSON, unread and unmasked: only ``prior_values`` looks inside, and
+    masks what it returns. Its repr shows the size only, so no secret can reach a log through it."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def __repr__(self) -> str:
+        return f"<prior_state: {len(self.raw)} bytes, unread>"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RawState:
+        return self  # immutable bytes: `dataclasses.asdict` keeps the opaque object, not its text
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     source: str  # the file or command the plan came from, for messages
@@ -82,7 +98,7 @@ class Plan:
     drift: tuple[ChangeRecord, ...]
     changes: tuple[ChangeRecord, ...]  # only entries whose actions are not no-op/read
     errored: bool
-    prior_state: bytes = b"null"  # the refreshed state, raw: see ``prior_values``
+    prior_state: RawState = field(default_factory=lambda: RawState(b"null"))  # see ``prior_values``
 
 
 def parse_plan(data: bytes | str, *, source: str = "<plan>") -> Plan:
@@ -123,7 +139,13 @@ def parse_plan(data: bytes | str, *, source: str = "<plan>") -> Plan:
     drift = tuple(_record(d, pattern) for d in drift_raw)
     changes = tuple(_record(d, pattern) for d in changes_raw)
     return Plan(
-        source, raw.format_version, raw.terraform_version, drift, changes, raw.errored, bytes(raw.prior_state)
+        source,
+        raw.format_version,
+        raw.terraform_version,
+        drift,
+        changes,
+        raw.errored,
+        RawState(bytes(raw.prior_state)),
     )
 
 
@@ -160,7 +182,7 @@ def prior_values(plan: Plan, addresses: Collection[str]) -> dict[str, Any]:
     if not wanted:
         return {}
     try:
-        prior = _PRIOR.decode(plan.prior_state)
+        prior = _PRIOR.decode(plan.prior_state.raw)
     except msgspec.DecodeError as exc:
         raise PlanFormatError(f"{plan.source}: invalid prior_state: {exc}") from None
     if prior is None or prior.values is None:

@@ -27,12 +27,19 @@ POLICY = "module.app.aws_iam_role_policy.app"  # its policy references every que
 QUEUE = "module.app.aws_sqs_queue.jobs[0]"
 
 
+def refresh_only(sb: Sandbox) -> None:
+    """What a colleague's `terraform apply -refresh-only` does: write reality into state."""
+    sb.terraform().run(("apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"))
+
+
 def heal(sb: Sandbox) -> None:
+    """Reality back to the code, and state to reality (an attribute no plan puts back may be stale)."""
     tf = sb.terraform()
     plan_file = sb.layout.root / "heal.tfplan"
     if tf.plan(out=plan_file).changes:
         tf.apply(plan_file)
     plan_file.unlink(missing_ok=True)
+    refresh_only(sb)
 
 
 def cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -151,8 +158,7 @@ def test_an_external_refresh_only_apply_does_not_hide_drift(sb: Sandbox, config:
     code, ws = detect(db, config)
     assert code == 2 and finding(ws, QUEUE) is not None, ws
 
-    # Someone else accepts reality into state.
-    sb.terraform().run(("apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"))
+    refresh_only(sb)  # someone else accepts reality into state
 
     code, ws = detect(db, config)
     carried = finding(ws, QUEUE)

@@ -27,8 +27,9 @@ def store(tmp_path: Path) -> Store:
 
 
 def confirm(store: Store, tmp_path: Path, threshold: int) -> pipeline._Work:
-    unused: Any = None  # policy and Terraform: the fresh plan is faked below
-    rt = Runtime(store, tmp_path, policy=unused, options=ReconcileOptions(), progress=lambda _m: None)
+    unused: Any = None  # Terraform: the fresh plan is faked below
+    no_ledger: Any = SimpleNamespace(ledger=None)
+    rt = Runtime(store, tmp_path, policy=no_ledger, options=ReconcileOptions(), progress=lambda _m: None)
     target: Any = SimpleNamespace(name="prod", breaker_failures=threshold)
     work = pipeline._Work(target, rt, "auto", tmp_path, time.perf_counter(), tf_at=unused, tf=unused)
     for address in (SG, QUEUE):
@@ -118,7 +119,8 @@ def test_a_plan_that_stays_stale_through_every_replan_is_proposed_not_auto_appli
     )
     monkeypatch.setattr(pipeline, "_draft", lambda *a, **k: (auto, tmp_path / "x.tfplan"))
     unused: Any = None
-    rt = Runtime(store, tmp_path, policy=unused, options=ReconcileOptions(), progress=lambda _m: None)
+    no_ledger: Any = SimpleNamespace(ledger=None)
+    rt = Runtime(store, tmp_path, policy=no_ledger, options=ReconcileOptions(), progress=lambda _m: None)
     target: Any = SimpleNamespace(name="prod", path=tmp_path, breaker_failures=1)
     work = pipeline._Work(target, rt, "auto", tmp_path, time.perf_counter(), tf_at=unused, tf=unused)
     work.fresh = Fingerprint(1, "l", "c")
