@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "reject": "proposals:reject",
     "apply": "proposals:apply_cmd",
     "breaker": "proposals:breaker",
+    "ledger": "ledger:ledger",
     "scenarios": "scenarios:scenarios",
     "audit": "audit:audit",
     "doctor": "doctor:doctor",

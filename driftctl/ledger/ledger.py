@@ -115,6 +115,7 @@ class DriftLedger:
             raise LookupError(f"no open drift for {address} in workspace {workspace}")
         item = self._unflag(found[0].closed(status, self.clock(), by, reason), status.value)
         self.items.save([item])
+        self._audit(item, status.value, {"address": address, "by": by, "reason": reason})
         return item
 
     # -- flapping ------------------------------------------------------------------------------

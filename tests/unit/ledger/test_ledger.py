@@ -102,7 +102,12 @@ def test_heals_then_drift_again_flags_flapping_once_and_unflags_when_closed(
 
     item = ledger.close("ws", QUEUE, ItemStatus.ACCEPTED, "alice", "the autoscaler owns it")
     assert (item.status, item.closed_by) == (ItemStatus.ACCEPTED, "alice")
-    assert [e.status for e in store.entries(kind="ledger")] == ["flapping", "unflapped"]
+    assert [e.status for e in store.entries(kind="ledger")] == ["flapping", "unflapped", "accepted"]
+    assert store.entries(kind="ledger")[-1].data == {
+        "address": QUEUE,
+        "by": "alice",
+        "reason": "the autoscaler owns it",
+    }
     assert [i.status for i in ledger.items.history("ws", QUEUE)] == [
         ItemStatus.HEALED,
         ItemStatus.HEALED,
