@@ -8,7 +8,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: install demo test test-fast lint bench clean sandbox-down
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -46,6 +46,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/sandbox_bench.py
 	$(BIN)/python bench/detect_bench.py --sandbox
+	$(BIN)/python bench/peers_bench.py
+	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/assess_bench.py
 	$(BIN)/python bench/heal_bench.py
 

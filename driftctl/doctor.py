@@ -5,10 +5,10 @@ from __future__ import annotations
 import importlib.util
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from driftctl.errors import DriftctlError
+from driftctl.shipped import SOURCE_ENV, source_checkout
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +73,14 @@ def run_checks(configured: str | None = None) -> DoctorReport:
     checks.append(_module_check("sandbox provider", "tf", "python-tf: the sandbox's hashicorp/aws stand-in"))
     checks.append(_module_check("moto server", "moto", "moto: the sandbox cloud"))
     checks.append(_module_check("boto3", "boto3", "boto3: sandbox drift and the provider's AWS calls"))
-    stack = Path(__file__).resolve().parents[1] / "terraform" / "sandbox"
+    checkout = source_checkout()
     checks.append(
         Check(
             "sample stack",
-            stack.is_dir(),
-            str(stack) if stack.is_dir() else f"not found at {stack} (run from a source checkout)",
+            checkout is not None,
+            str(checkout / "terraform" / "sandbox")
+            if checkout is not None
+            else f"no source checkout (the sandbox needs one: set {SOURCE_ENV} to a driftctl clone)",
             required=False,
         )
     )

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from driftctl.errors import ConfigError
+from driftctl.shipped import policy_file
 
-SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "policies" / "blast.yaml"
+SHIPPED_WEIGHTS = policy_file("blast.yaml")
 _INDEX = re.compile(r"\[[^\]]*\]")
 _SKIP = ("each.", "count.", "path.", "terraform.", "self.", "local.")
 

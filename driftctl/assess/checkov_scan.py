@@ -28,14 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from driftctl.assess.checkov_process import POOL, WorkerFailure, interpreter_of
 from driftctl.errors import ConfigError, DriftctlError
+from driftctl.shipped import policy_file, source_checkout
 from driftctl.terraform.runner import drain, signal_group
 
-REPO = Path(__file__).resolve().parents[2]
-SHIPPED_SEVERITIES = REPO / "policies" / "checkov_severity.yaml"
+SHIPPED_SEVERITIES = policy_file("checkov_severity.yaml")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 ENV_BINARY = "DRIFTCTL_CHECKOV"
-VENV_BINARY = REPO / ".venv-checkov" / "bin" / "checkov"
+# checkov pins old boto3/packaging, so a checkout keeps it in its own venv; an installed wheel has none.
+_CHECKOUT = source_checkout()
+VENV_BINARY = None if _CHECKOUT is None else _CHECKOUT / ".venv-checkov" / "bin" / "checkov"
 
 _NOT_CHANGES = frozenset({"no-op", "read", "forget"})  # forget: leaves state, the resource lives on
 _FALLBACK_TF_VERSION = "1.5.0"  # checkov skips a plan whose terraform_version is missing or empty
@@ -151,13 +154,14 @@ def resolve_checkov(environ: Mapping[str, str] | None = None) -> Path:
                 hint=f"point {ENV_BINARY} at a checkov executable, or unset it to use .venv-checkov",
             )
         return Path(found)
-    if VENV_BINARY.is_file() and os.access(VENV_BINARY, os.X_OK):
+    if VENV_BINARY is not None and VENV_BINARY.is_file() and os.access(VENV_BINARY, os.X_OK):
         return VENV_BINARY
     found = shutil.which("checkov", path=env.get("PATH"))
     if found is None:
         raise CheckovError(
-            f"no checkov found ({ENV_BINARY} unset, no {VENV_BINARY}, none on PATH)",
-            hint="`make install` creates .venv-checkov with checkov in it (kept apart from .venv on purpose)",
+            f"no checkov found ({ENV_BINARY} unset, no {VENV_BINARY or '.venv-checkov'}, none on PATH)",
+            hint="`make install` creates .venv-checkov with checkov in it (kept apart from .venv on "
+            f"purpose); from an installed driftctl, install checkov in its own venv and set {ENV_BINARY}",
         )
     return Path(found)
 
@@ -187,8 +191,32 @@ def scan_fix(
             if resources:
                 files.append(work / f"{side}.json")
                 files[-1].write_text(json.dumps(_plan_document(plan, resources)))
-        output = _run(binary, files, work, timeout)
+        output = _scan(binary, files, work, timeout)
     return _diff(output, sides, severities)
+
+
+def warm_up() -> None:
+    """Start the long-lived checkov worker now, so its import overlaps Terraform's planning.
+
+    Never raises: a checkov that cannot start is reported by the scan that needs it.
+    """
+    try:
+        python = interpreter_of(resolve_checkov()) if POOL.enabled() else None
+        if python is not None:
+            POOL.start(python, _environment)
+    except (CheckovError, OSError):
+        pass
+
+
+def _scan(binary: Path, files: list[Path], work: Path, timeout: float) -> _Output:
+    """One scan: by the long-lived worker when checkov has its own interpreter, else one checkov run."""
+    python = interpreter_of(binary) if POOL.enabled() else None
+    if python is None:
+        return _run(binary, files, work, timeout)
+    try:
+        return _Output(POOL.scan(python, _environment, files, timeout), "")
+    except WorkerFailure as exc:
+        raise CheckovError(str(exc), stderr=exc.stderr) from None
 
 
 def _changed_states(

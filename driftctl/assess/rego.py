@@ -33,8 +33,9 @@ import regopy  # type: ignore[import-untyped]
 from regopy.rego_shared import rego_get_error  # type: ignore[import-untyped]
 
 from driftctl.errors import DriftctlError
+from driftctl.shipped import policies_dir
 
-SHIPPED_POLICIES = Path(__file__).resolve().parents[2] / "policies"
+SHIPPED_POLICIES = policies_dir()
 DECISION_RULE = "data.driftctl.decision"
 TEST_SUFFIX = "_test.rego"
 

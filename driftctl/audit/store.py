@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, Table, create_engine, event, select
+from sqlalchemy import Connection, Table, create_engine, event, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col
@@ -43,6 +43,7 @@ from driftctl.errors import DriftctlError
 
 DATABASE_URL_ENV = "DRIFTCTL_DATABASE_URL"
 BUSY_TIMEOUT_S = 30
+SCHEMA_LOCK_KEY = 0x6472696674  # "drift": serialises table creation on PostgreSQL
 _WRITE = "driftctl_write"  # execution option: this transaction writes, so SQLite takes the lock up front
 _NO_FILTER: Mapping[str, Any] = MappingProxyType({})
 _TABLES = (AuditRow, AuditHead, ProposalRow, BreakerRow, LockRow)
@@ -184,7 +185,7 @@ class Store:
         for attempt in range(attempts):
             try:
                 with self._errors("create the driftctl tables"):
-                    SQLModel.metadata.create_all(self._write_engine, tables=[_table(t) for t in _TABLES])
+                    self._create_tables()
                 self._ensure_head()
                 return
             except StoreError as exc:
@@ -192,6 +193,17 @@ class Store:
                     raise
                 self._engine.dispose()
                 time.sleep(0.05 + 0.05 * attempt)
+
+    def _create_tables(self) -> None:
+        tables = [_table(t) for t in _TABLES]
+        if make_url(self.url).get_backend_name() != "postgresql":
+            SQLModel.metadata.create_all(self._write_engine, tables=tables)
+            return
+        # CREATE TABLE IF NOT EXISTS races on PostgreSQL: two first-time creators collide on the row
+        # type's unique index. A transaction-scoped advisory lock lets one create while others wait.
+        with self._write_engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            SQLModel.metadata.create_all(conn, tables=tables)
 
     @classmethod
     def open(cls, default_sqlite: Path) -> Store:

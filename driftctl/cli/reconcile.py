@@ -80,12 +80,15 @@ def reconcile(
     Exit codes: 0 no drift, 3 every finding healed, 2 drift remains (see `driftctl proposals`),
     4 a workspace was skipped (locked), 1 error.
     """
+    from driftctl.assess.checkov_scan import warm_up
     from driftctl.assess.engine import AssessOptions
     from driftctl.detect.targets import resolve_targets
     from driftctl.models import Strategy
     from driftctl.reconcile.pipeline import reconcile as run_reconcile
     from driftctl.report.reconcile import render_reconcile
 
+    if not no_checkov:
+        warm_up()  # checkov imports itself while Terraform plans
     llm, attempts = llm_drafter(config_path, drafter)
     rt, path = runtime(
         config_path,

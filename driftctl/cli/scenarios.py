@@ -81,12 +81,15 @@ def scenarios_run(
     seconds from injection to the verified heal. Starts the sandbox if it is not running.
     Uses its own audit database under the sandbox directory. Exit code 0 if all pass, 1 if not.
     """
+    from driftctl.assess.checkov_scan import warm_up
     from driftctl.assess.engine import AssessOptions
     from driftctl.report.scenarios import render_scenarios
     from driftctl.scenarios.runner import open_run
     from driftctl.scenarios.spec import load_scenarios
 
     loaded = load_scenarios(_scenarios_dir(scenarios_dir), names)
+    if not no_checkov:
+        warm_up()  # checkov imports itself while the sandbox starts
     say = (lambda _m: None) if quiet else progress
     sb = open_sandbox(directory, show_progress=not quiet)
     from driftctl.sandbox.server import running_server

@@ -1,9 +1,10 @@
 """Grades findings by data-driven rules from ``policies/severity.yaml`` (I/O: reads the policy file).
 
 A rule matches a change when the resource type, the finding kind, the attribute path and the optional
-``after_contains`` / ``after_equals`` tests all hold. Each change gets its highest matching rule, or the
-policy's default when none matches; the finding takes the worst of its changes. So a change no rule knows
-about is never hidden behind a milder rule that matched its neighbour (a tag edit next to a new user_data).
+``after_contains`` / ``after_equals`` / ``after_grants_wildcard`` tests all hold. Each change gets its
+highest matching rule, or the policy's default when none matches; the finding takes the worst of its
+changes. So a change no rule knows about is never hidden behind a milder rule that matched its neighbour
+(a tag edit next to a new user_data).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
+from driftctl.detect.iam_policy import grants_wildcard
 from driftctl.detect.ignore import glob_matches
 from driftctl.models import SENSITIVE, UNKNOWN, AttributeChange, Finding, FindingKind, Severity
+from driftctl.shipped import policy_file
 
-SHIPPED_POLICY = Path(__file__).resolve().parents[2] / "policies" / "severity.yaml"
+SHIPPED_POLICY = policy_file("severity.yaml")
 DEFAULT_RULE_ID = "default"
 EVERY = "*"
 
@@ -46,13 +49,19 @@ class SeverityRule:
     kind: FindingKind | None = None
     after_contains: tuple[str, ...] = ()
     after_equals: Any = UNSET
+    after_grants_wildcard: bool = False  # the new value is an IAM policy granting wildcards (iam_policy.py)
     description: str = ""
     source: str = ""  # "policies/severity.yaml:12"
 
     @property
     def needs_change(self) -> bool:
         """False when the rule speaks of the resource as a whole, so it matches even with no changes."""
-        return self.paths != (EVERY,) or bool(self.after_contains) or self.after_equals is not UNSET
+        return (
+            self.paths != (EVERY,)
+            or bool(self.after_contains)
+            or self.after_equals is not UNSET
+            or self.after_grants_wildcard
+        )
 
     def matches_resource(self, finding: Finding) -> bool:
         if self.kind is not None and self.kind is not finding.kind:
@@ -62,13 +71,15 @@ class SeverityRule:
     def matches_change(self, change: AttributeChange) -> bool:
         if not any(glob_matches(g, change.path) for g in self.paths):
             return False
-        if not self.after_contains and self.after_equals is UNSET:
+        if not self.after_contains and self.after_equals is UNSET and not self.after_grants_wildcard:
             return True
         # A masked value is unknown, not the text "(sensitive value)", so it never matches. Only the masked
         # parts are unknown: an ingress rule with a masked description but a visible 0.0.0.0/0 still matches.
         if _masked(change.after):
             return False
         if self.after_contains and not _contains(change.after, self.after_contains):
+            return False
+        if self.after_grants_wildcard and not grants_wildcard(change.after):
             return False
         return self.after_equals is UNSET or _same(change.after, self.after_equals)
 
@@ -172,6 +183,7 @@ def _from_cache(cache: Path, source: str) -> SeverityRules | None:
                 kind=FindingKind(r["kind"]) if r["kind"] else None,
                 after_contains=tuple(r["after_contains"]),
                 after_equals=r["after_equals"][0] if r["after_equals"] else UNSET,
+                after_grants_wildcard=r["after_grants_wildcard"],
                 description=r["description"],
                 source=r["source"],
             )
@@ -194,6 +206,7 @@ def _to_cache(cache: Path, rules: SeverityRules) -> None:
                 "kind": r.kind.value if r.kind else None,
                 "after_contains": list(r.after_contains),
                 "after_equals": [] if r.after_equals is UNSET else [r.after_equals],
+                "after_grants_wildcard": r.after_grants_wildcard,
                 "description": r.description,
                 "source": r.source,
             }

@@ -39,6 +39,7 @@ class _RuleIn(BaseModel):
     kind: Annotated[FindingKind, Field(strict=False)] | None = None
     after_contains: Annotated[list[_Text], BeforeValidator(_listify), Field(min_length=1)] | None = None
     after_equals: Any = None
+    after_grants_wildcard: bool = False
     severity: Annotated[Severity, Field(strict=False)]
     description: str = ""
 
@@ -82,6 +83,7 @@ def read_policy(file: Path) -> SeverityRules:
             after_contains=tuple(r.after_contains or ()),
             # model_fields_set, because `after_equals: null` is a test for null, not an absent test.
             after_equals=r.after_equals if "after_equals" in r.model_fields_set else UNSET,
+            after_grants_wildcard=r.after_grants_wildcard,
             description=r.description,
             source=f"{file}:{source.line_of(('rules', i))}",
         )

@@ -132,6 +132,12 @@ def _queue_visibility(c: Clients, a: dict[str, Any], p: Mapping[str, str]) -> st
     return f"visibility timeout -> {seconds}s"
 
 
+def _queue_retention(c: Clients, a: dict[str, Any], p: Mapping[str, str]) -> str:
+    seconds = p.get("seconds", "1209600")
+    c("sqs").set_queue_attributes(QueueUrl=a["id"], Attributes={"MessageRetentionPeriod": seconds})
+    return f"message retention -> {seconds}s"
+
+
 def _log_retention(c: Clients, a: dict[str, Any], p: Mapping[str, str]) -> str:
     days = int(p.get("days", "1"))
     c("logs").put_retention_policy(logGroupName=a["id"], retentionInDays=days)
@@ -181,6 +187,12 @@ MUTATIONS: dict[str, Mutation] = {
             ("aws_sqs_queue",),
             "change the visibility timeout (default 5s)",
             _queue_visibility,
+        ),
+        Mutation(
+            "queue-retention",
+            ("aws_sqs_queue",),
+            "change the message retention (default 1209600s = 14 days)",
+            _queue_retention,
         ),
         Mutation(
             "log-retention", ("aws_cloudwatch_log_group",), "change retention (default 1 day)", _log_retention

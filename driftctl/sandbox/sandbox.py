@@ -16,6 +16,7 @@ from driftctl.sandbox.mirror import write_cli_config, write_mirror
 from driftctl.sandbox.reattach import running_provider, start_provider, stop_provider
 from driftctl.sandbox.server import MotoServer, running_server, start_server, stop_server
 from driftctl.sandbox.state import StateResource, read_state
+from driftctl.shipped import require_source_checkout
 from driftctl.terraform import SubprocessRunner, Terraform, TerraformBinary, resolve_binary
 
 Progress = Callable[[str], None]
@@ -26,8 +27,11 @@ _STACK_IGNORE = shutil.ignore_patterns(
 
 
 def source_root() -> Path:
-    """The checkout that holds ``terraform/sandbox`` and ``modules/``."""
-    return Path(__file__).resolve().parents[2]
+    """The checkout that holds ``terraform/sandbox``, ``modules/`` and ``scenarios/``.
+
+    Not in the wheel: from an installed driftctl this is a ``SandboxError`` saying how to point at one.
+    """
+    return require_source_checkout("the sandbox's sample stack")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +57,13 @@ class Sandbox:
     ) -> None:
         self.layout = layout
         self._binary = binary
-        self.stack_source = stack_source or source_root()
+        self._stack_source = stack_source
         self.progress: Progress = progress or (lambda _msg: None)
+
+    @property
+    def stack_source(self) -> Path:
+        """Where the sample stack is copied from; looked up only when needed (`down` needs no checkout)."""
+        return self._stack_source or source_root()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def up(self, *, apply: bool = True, reattach: bool = False) -> UpReport:

@@ -490,7 +490,7 @@ def _squeeze(lines: list[str]) -> str:
     return "\n".join(kept).strip()
 
 
-def signal_group(proc: subprocess.Popen[str], sig: signal.Signals) -> None:
+def signal_group(proc: subprocess.Popen[Any], sig: signal.Signals) -> None:
     """Signal a child started with ``start_new_session`` and its whole group; it may be gone already."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)  # the group id is the child's pid

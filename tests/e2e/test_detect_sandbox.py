@@ -79,7 +79,7 @@ def test_each_mutation_is_found_with_path_values_and_severity(healed: Sandbox) -
     assert versioning["changes"][0]["path"] == "versioning_configuration[0].status"
     assert (versioning["changes"][0]["before"], versioning["changes"][0]["after"]) == ("Enabled", "Suspended")
     assert found['module.storage["logs"].aws_s3_bucket_public_access_block.this']["severity"] == "critical"
-    assert found["module.app.aws_iam_role_policy.app"]["severity"] == "high"
+    assert found["module.app.aws_iam_role_policy.app"]["severity"] == "critical"  # Action * on *
     assert found["module.app.aws_sqs_queue.jobs[0]"]["kind"] == "deleted"
     assert ws["pending"] == []
 

@@ -108,4 +108,7 @@ def main() -> None:
             fh.write(f"{os.getpid()} {time.time():.6f}\n")
     from tf.runner import run_provider
 
+    from driftctl.sandbox.provider.servicer import install
+
+    install()  # plans see the configuration, so omitted attributes plan back to their defaults
     run_provider(SandboxAwsProvider())

@@ -7,10 +7,13 @@ the provider about three times per plan and most starts never touch AWS.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
@@ -26,11 +29,50 @@ from tf.iface import (
     UpdateContext,
 )
 from tf.schema import Attribute, Block, Schema
+from tf.types import Unknown
 from tf.utils import Diagnostics
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 T = TypeVar("T")
+
+_PLANNING = threading.local()  # the configuration of the resource being planned, per gRPC thread
+
+
+@contextmanager
+def planning(config: Mapping[str, Any] | None) -> Iterator[None]:
+    """Make ``config`` the configuration ``planning_config`` returns while a plan runs on this thread."""
+    _PLANNING.config = config
+    try:
+        yield
+    finally:
+        _PLANNING.config = None
+
+
+def planning_config() -> Mapping[str, Any] | None:
+    """The configuration of the resource being planned, or None outside a plan (or when unknown)."""
+    config = getattr(_PLANNING, "config", None)
+    return config if isinstance(config, Mapping) else None
+
+
+def with_provider_defaults(
+    schema: Schema, config: Mapping[str, Any] | None, planned: dict[str, Any]
+) -> dict[str, Any]:
+    """``planned`` with every defaulted attribute the configuration omits set to its default.
+
+    hashicorp/aws (plugin SDK ``Default:``) plans an omitted attribute to its default on every plan, so
+    a value changed out of band is put back; Terraform's proposed state keeps the prior value of an
+    Optional+Computed attribute instead, which is why the provider does it here. Without the
+    configuration (plan() called outside ConfigAwareServicer) nothing changes.
+    """
+    if config is None:
+        return planned
+    for attribute in schema.attributes:
+        if attribute.default is Unknown or not attribute.optional or attribute.requires_replace:
+            continue  # replacing attributes (a security group's description) cannot drift in place
+        if config.get(attribute.name) is None:
+            planned[attribute.name] = attribute.default
+    return planned
 
 
 class SandboxSettings:
@@ -107,6 +149,19 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+_NAMES = itertools.count(1)
+
+
+def unique_name(prefix: str = "terraform-") -> str:
+    """A generated name for a resource whose code sets none, shaped like the SDK's ``id.UniqueId()``."""
+    return f"{prefix}{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}{next(_NAMES):08x}"
+
+
+def name_attr(name: str = "name") -> Attribute:
+    """The name of most AWS resources: Optional+Computed+ForceNew, generated when the code omits it."""
+    return Attribute(name, types.String(), optional=True, computed=True, requires_replace=True)
+
+
 def attr(name: str, type_: Any, **kw: Any) -> Attribute:
     return Attribute(name, type_, **kw)
 
@@ -162,6 +217,7 @@ class SandboxResource:
 
     name: ClassVar[str]
     has_tags: ClassVar[bool] = True
+    generated_name: ClassVar[str | None] = "name"  # Optional+Computed name attribute filled on create
 
     def __init__(self, provider: Any) -> None:
         self.settings: SandboxSettings = provider.settings
@@ -196,6 +252,7 @@ class SandboxResource:
         _validate_config(diags, type_name, config, schema.attributes, schema.block_types)
 
     def plan(self, ctx: PlanContext, current: State | None, planned: State) -> State:
+        planned = with_provider_defaults(self.get_schema(), planning_config(), planned)
         if self.has_tags and "tags" in planned:
             planned["tags_all"] = dict(planned.get("tags") or {})
         return planned
@@ -204,7 +261,7 @@ class SandboxResource:
         return self._guard(
             ctx.diagnostics,
             f"create {ctx.type_name}",
-            lambda: self._with_tags_all(self._create(planned)),
+            lambda: self._with_tags_all(self._create(self._with_generated_name(planned))),
             fallback=None,
         )
 
@@ -256,6 +313,12 @@ class SandboxResource:
         state.update({b.type_name: [] for b in schema.block_types})
         state["id"] = id_
         return state
+
+    def _with_generated_name(self, planned: State) -> State:
+        field = self.generated_name
+        if field is not None and (planned.get(field) is None or planned.get(field) is Unknown):
+            planned = {**planned, field: unique_name()}
+        return planned
 
     def _with_tags_all(self, state: State | None) -> State | None:
         if state is not None and self.has_tags:

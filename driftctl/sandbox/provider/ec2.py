@@ -13,6 +13,7 @@ from driftctl.sandbox.provider.base import (
     SandboxResource,
     id_attrs,
     is_not_found,
+    name_attr,
     tag_attrs,
     tag_list,
     tags_from_aws,
@@ -122,7 +123,7 @@ class SecurityGroup(SandboxResource):
         return Schema(
             attributes=[
                 *id_attrs(),
-                Attribute("name", types.String(), required=True, requires_replace=True),
+                name_attr(),
                 Attribute(
                     "description",
                     types.String(),
@@ -228,17 +229,19 @@ def _sync_tags(ec2: Any, resource_id: str, old: dict[str, str] | None, new: dict
 
 class Instance(SandboxResource):
     name = "instance"
+    generated_name = None
 
     @classmethod
     def get_schema(cls) -> Schema:
         return Schema(
             attributes=[
                 *id_attrs(),
-                Attribute("ami", types.String(), required=True, requires_replace=True),
-                Attribute("instance_type", types.String(), required=True),
+                # Optional+Computed as in hashicorp/aws (a launch_template may supply them; not modelled).
+                Attribute("ami", types.String(), optional=True, computed=True, requires_replace=True),
+                Attribute("instance_type", types.String(), optional=True, computed=True),
                 Attribute("subnet_id", types.String(), optional=True, computed=True, requires_replace=True),
                 Attribute("vpc_security_group_ids", types.Set(types.String()), optional=True, computed=True),
-                Attribute("private_ip", types.String(), computed=True),
+                Attribute("private_ip", types.String(), optional=True, computed=True, requires_replace=True),
                 *tag_attrs(),
             ]
         )
@@ -271,6 +274,9 @@ class Instance(SandboxResource):
         }
 
     def _create(self, planned: State) -> State:
+        missing = [f for f in ("ami", "instance_type") if not isinstance(planned.get(f), str)]
+        if missing:  # the real provider would take them from a launch_template, which is not modelled
+            raise ValueError(f"set {' and '.join(missing)}: the sandbox does not model launch_template")
         ec2 = self.client("ec2")
         kwargs: dict[str, Any] = {
             "ImageId": planned["ami"],
@@ -280,6 +286,8 @@ class Instance(SandboxResource):
         }
         if isinstance(planned.get("subnet_id"), str):
             kwargs["SubnetId"] = planned["subnet_id"]
+        if isinstance(planned.get("private_ip"), str):
+            kwargs["PrivateIpAddress"] = planned["private_ip"]
         if isinstance(planned.get("vpc_security_group_ids"), list):
             kwargs["SecurityGroupIds"] = planned["vpc_security_group_ids"]
         if planned.get("tags"):

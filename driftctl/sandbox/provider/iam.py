@@ -13,6 +13,7 @@ from driftctl.sandbox.provider.base import (
     id_attrs,
     is_not_found,
     json_doc,
+    name_attr,
     tag_attrs,
     tag_list,
     tags_from_aws,
@@ -32,7 +33,7 @@ class IamRole(SandboxResource):
         return Schema(
             attributes=[
                 *id_attrs(),
-                Attribute("name", types.String(), required=True, requires_replace=True),
+                name_attr(),
                 Attribute("assume_role_policy", types.String(), required=True),
                 Attribute("description", types.String(), optional=True),
                 Attribute("max_session_duration", types.Number(), optional=True, computed=True, default=3600),
@@ -116,7 +117,7 @@ class IamRolePolicy(SandboxResource):
         return Schema(
             attributes=[
                 Attribute("id", types.String(), computed=True),
-                Attribute("name", types.String(), required=True, requires_replace=True),
+                name_attr(),
                 Attribute("role", types.String(), required=True, requires_replace=True),
                 Attribute("policy", types.String(), required=True),
             ]

@@ -6,7 +6,14 @@ from tf import types
 from tf.iface import State
 from tf.schema import Attribute, Schema
 
-from driftctl.sandbox.provider.base import SandboxResource, id_attrs, is_not_found, tag_attrs, tags_from_aws
+from driftctl.sandbox.provider.base import (
+    SandboxResource,
+    id_attrs,
+    is_not_found,
+    name_attr,
+    tag_attrs,
+    tags_from_aws,
+)
 
 _QUEUE_NUMBERS = {
     "visibility_timeout_seconds": ("VisibilityTimeout", 30),
@@ -25,7 +32,7 @@ class SqsQueue(SandboxResource):
             attributes=[
                 *id_attrs(),
                 Attribute("url", types.String(), computed=True),
-                Attribute("name", types.String(), required=True, requires_replace=True),
+                name_attr(),
                 *(
                     Attribute(field, types.Number(), optional=True, computed=True, default=default)
                     for field, (_, default) in _QUEUE_NUMBERS.items()
@@ -98,7 +105,7 @@ class CloudwatchLogGroup(SandboxResource):
         return Schema(
             attributes=[
                 *id_attrs(),
-                Attribute("name", types.String(), required=True, requires_replace=True),
+                name_attr(),
                 Attribute("retention_in_days", types.Number(), optional=True, computed=True, default=0),
                 *tag_attrs(),
             ]

@@ -13,6 +13,7 @@ from driftctl.sandbox.provider.base import (
     SandboxResource,
     id_attrs,
     is_not_found,
+    name_attr,
     tag_attrs,
     tag_list,
     tags_from_aws,
@@ -33,13 +34,14 @@ def _bucket_exists(s3: Any, bucket: str) -> bool:
 
 class S3Bucket(SandboxResource):
     name = "s3_bucket"
+    generated_name = "bucket"
 
     @classmethod
     def get_schema(cls) -> Schema:
         return Schema(
             attributes=[
                 *id_attrs(),
-                Attribute("bucket", types.String(), required=True, requires_replace=True),
+                name_attr("bucket"),
                 Attribute("force_destroy", types.Bool(), optional=True, computed=True, default=False),
                 *tag_attrs(),
             ]
@@ -100,6 +102,7 @@ class S3Bucket(SandboxResource):
 class S3BucketVersioning(SandboxResource):
     name = "s3_bucket_versioning"
     has_tags = False
+    generated_name = None
 
     @classmethod
     def get_schema(cls) -> Schema:
@@ -157,6 +160,7 @@ _PAB_FIELDS = {
 class S3BucketPublicAccessBlock(SandboxResource):
     name = "s3_bucket_public_access_block"
     has_tags = False
+    generated_name = None
 
     @classmethod
     def get_schema(cls) -> Schema:
@@ -208,6 +212,7 @@ class S3BucketPublicAccessBlock(SandboxResource):
 class S3BucketServerSideEncryptionConfiguration(SandboxResource):
     name = "s3_bucket_server_side_encryption_configuration"
     has_tags = False
+    generated_name = None
 
     @classmethod
     def get_schema(cls) -> Schema:

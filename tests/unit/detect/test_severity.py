@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from driftctl.detect.iam_policy import grants_wildcard, wildcard_grants
 from driftctl.detect.severity import SHIPPED_POLICY, SeverityRules, classify, load_severity_rules
 from driftctl.errors import ConfigError
 from driftctl.models import (
@@ -35,6 +37,14 @@ WORLD_SSH = {
 }
 OFFICE_SSH = {**WORLD_SSH, "cidr_blocks": ["10.20.0.0/16"]}
 WIDE_POLICY = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+NARROW_POLICY = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:SendMessage"],'
+    '"Resource":"arn:aws:sqs:us-east-1:123456789012:jobs"}]}'
+)
+
+
+def iam_policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def finding(
@@ -147,10 +157,85 @@ CASES = [
         id="queue-kms",
     ),
     pytest.param(
-        finding("aws_iam_role_policy", change("policy", '{"Statement":[]}', WIDE_POLICY)),
+        finding("aws_iam_role_policy", change("policy", '{"Statement":[]}', NARROW_POLICY)),
         "high",
         "iam-policy-changed",
         id="inline-policy",
+    ),
+    pytest.param(
+        finding("aws_iam_role_policy", change("policy", NARROW_POLICY, WIDE_POLICY)),
+        "critical",
+        "iam-wildcard-grant",
+        id="inline-policy-star-on-star",
+    ),
+    pytest.param(
+        finding(
+            "aws_iam_policy",
+            change(
+                "policy", NARROW_POLICY, iam_policy({"Effect": "Allow", "Action": "iam:*", "Resource": "*"})
+            ),
+        ),
+        "critical",
+        "iam-wildcard-grant",
+        id="managed-policy-iam-star",
+    ),
+    pytest.param(
+        finding(
+            "aws_iam_user_policy",
+            change(
+                "policy",
+                NARROW_POLICY,
+                iam_policy(
+                    {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"},
+                    {"Effect": "Allow", "Action": ["s3:GetObject", "*:*"], "Resource": "arn:aws:s3:::b/*"},
+                ),
+            ),
+        ),
+        "critical",
+        "iam-wildcard-grant",
+        id="star-colon-star-in-a-second-statement",
+    ),
+    pytest.param(
+        finding(
+            "aws_iam_role",
+            change(
+                "inline_policy",
+                None,
+                {"name": "x", "policy": iam_policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})},
+                ADDED,
+            ),
+        ),
+        "critical",
+        "iam-wildcard-grant",
+        id="role-inline-policy-block",
+    ),
+    pytest.param(
+        finding(
+            "aws_iam_role_policy",
+            change("policy", NARROW_POLICY, iam_policy({"Effect": "Deny", "Action": "*", "Resource": "*"})),
+        ),
+        "high",
+        "iam-policy-changed",
+        id="deny-star-is-not-a-grant",
+    ),
+    pytest.param(
+        finding(
+            "aws_iam_role_policy",
+            change(
+                "policy",
+                NARROW_POLICY,
+                iam_policy({"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}),
+            ),
+        ),
+        "high",
+        "iam-policy-changed",
+        id="specific-action-on-every-resource-stays-high",
+    ),
+    pytest.param(
+        finding("aws_iam_role_policy", change("policy", NARROW_POLICY, SENSITIVE, sensitive=True)),
+        "high",
+        "iam-policy-changed",
+        id="masked-policy-never-matches-a-wildcard",
     ),
     pytest.param(
         finding("aws_iam_role", change("assume_role_policy", "{}", WIDE_POLICY)),
@@ -470,3 +555,54 @@ def test_a_validated_policy_is_cached_and_an_edit_is_seen(
     policy.write_text(policy.read_text().replace("severity: high", "severity: bogus"))
     with pytest.raises(ConfigError, match="bogus"):
         load_severity_rules(policy)  # a changed file is validated again, never served stale
+
+
+# --- wildcard grants in IAM policy documents ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "wildcard"),
+    [
+        ({"Effect": "Allow", "Action": "*", "Resource": "*"}, True),
+        ({"Effect": "Allow", "Action": "*:*", "Resource": "arn:aws:s3:::b"}, True),
+        (
+            {"Effect": "Allow", "Action": ["sqs:SendMessage", "iam:*"], "Resource": "arn:aws:iam::1:role/x"},
+            True,
+        ),
+        ({"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}, True),
+        ({"Effect": "Allow", "Action": "s3:Get*", "NotResource": "arn:aws:s3:::private/*"}, True),
+        ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, True),
+        ({"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*"}, False),
+        ({"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}, False),
+        ({"Effect": "Deny", "Action": "*", "Resource": "*"}, False),
+    ],
+)
+def test_wildcard_grants(statement: dict[str, Any], wildcard: bool) -> None:
+    assert bool(wildcard_grants(iam_policy(statement))) is wildcard
+    assert bool(wildcard_grants({"Statement": statement})) is wildcard  # a single, unlisted statement
+
+
+@pytest.mark.parametrize("document", ["not json", "[]", '{"Version": "2012-10-17"}', "null", 42, None])
+def test_not_a_policy_has_no_wildcard_grants(document: Any) -> None:
+    assert wildcard_grants(document) == ()
+    assert grants_wildcard(document) is False
+
+
+def test_wildcard_grant_names_what_it_found() -> None:
+    assert wildcard_grants(WIDE_POLICY) == ("Action * on every resource",)
+
+
+def test_after_grants_wildcard_is_a_rule_test_and_survives_the_cache(tmp_path: Path) -> None:
+    text = """\
+        version: 1
+        default: info
+        rules:
+          - {id: wild, path: policy, after_grants_wildcard: true, severity: critical}
+        """
+    for _ in range(2):  # the second load comes from the cache
+        rules = policy(tmp_path, text)
+        assert rules.rules[0].after_grants_wildcard is True
+        assert classify(finding("x_y", change("policy", "{}", WIDE_POLICY)), rules).severity_rule == "wild"
+        assert (
+            classify(finding("x_y", change("policy", "{}", NARROW_POLICY)), rules).severity_rule == "default"
+        )

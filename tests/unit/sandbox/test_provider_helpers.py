@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from tf import types
 from tf.schema import Attribute, Block
+from tf.types import Unknown
 
-from driftctl.sandbox.provider.base import ExactSetBlock, SandboxSettings, json_doc, same_json, tags_from_aws
-from driftctl.sandbox.provider.ec2 import _from_permissions, _to_permissions
+from driftctl.sandbox.provider.base import (
+    ExactSetBlock,
+    SandboxSettings,
+    json_doc,
+    planning,
+    planning_config,
+    same_json,
+    tags_from_aws,
+    unique_name,
+    with_provider_defaults,
+)
+from driftctl.sandbox.provider.ec2 import SecurityGroup, _from_permissions, _to_permissions
+from driftctl.sandbox.provider.iam import IamRole
+from driftctl.sandbox.provider.queues import SqsQueue
+from driftctl.sandbox.provider.s3 import S3Bucket
 
 PRIOR = [
     {
@@ -120,3 +137,57 @@ def test_settings_refuse_anything_but_loopback() -> None:
     for ok in ("http://127.0.0.1:5000", "http://localhost:1234"):
         settings.endpoint = ok
         assert settings.endpoint_problem() is None
+
+
+# --- provider defaults and generated names (hashicorp/aws semantics) ----------------------------------
+
+
+def test_an_omitted_defaulted_attribute_is_planned_to_its_default() -> None:
+    schema = SqsQueue.get_schema()
+    prior = {"name": "q", "message_retention_seconds": 1_209_600, "visibility_timeout_seconds": 60}
+    config = {"name": "q", "message_retention_seconds": None, "visibility_timeout_seconds": 60}
+    planned = with_provider_defaults(schema, config, dict(prior))
+    assert planned["message_retention_seconds"] == 345_600  # omitted: back to the provider default
+    assert planned["visibility_timeout_seconds"] == 60  # set by the code: the code's value
+    assert planned["name"] == "q"  # no default, and ForceNew
+
+
+def test_without_the_configuration_nothing_is_defaulted() -> None:
+    prior = {"message_retention_seconds": 1_209_600}
+    assert with_provider_defaults(SqsQueue.get_schema(), None, dict(prior)) == prior
+
+
+def test_an_unknown_configured_value_is_not_replaced_by_the_default() -> None:
+    config = {"message_retention_seconds": Unknown}  # e.g. from a resource not created yet
+    planned = with_provider_defaults(SqsQueue.get_schema(), config, {"message_retention_seconds": Unknown})
+    assert planned["message_retention_seconds"] is Unknown
+
+
+def test_a_replacing_attribute_keeps_its_prior_value() -> None:
+    # A security group's description cannot change in place; the default is only for create.
+    planned = with_provider_defaults(SecurityGroup.get_schema(), {"description": None}, {"description": "x"})
+    assert planned["description"] == "x"
+
+
+def test_planning_config_is_scoped_to_the_plan() -> None:
+    assert planning_config() is None
+    with planning({"name": "q"}):
+        assert planning_config() == {"name": "q"}
+    assert planning_config() is None
+
+
+def test_generated_names_are_unique_and_valid_for_every_named_resource() -> None:
+    names = {unique_name() for _ in range(100)}
+    assert len(names) == 100
+    for name in names:
+        assert name.startswith("terraform-") and len(name) <= 63 and name == name.lower()
+
+
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [(SqsQueue, "name"), (S3Bucket, "bucket"), (IamRole, "name"), (SecurityGroup, "name")],
+)
+def test_names_are_optional_computed_and_force_new_as_in_hashicorp_aws(resource: Any, field: str) -> None:
+    (attribute,) = [a for a in resource.get_schema().attributes if a.name == field]
+    assert (attribute.required, attribute.optional, attribute.computed) == (False, True, True)
+    assert attribute.requires_replace and resource.generated_name == field
