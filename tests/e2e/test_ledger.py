@@ -97,10 +97,27 @@ def queue_visibility(sb: Sandbox) -> str:
     return str(got["Attributes"]["VisibilityTimeout"])
 
 
-@pytest.fixture
-def sb(fast_sandbox: Sandbox) -> Sandbox:
-    heal(fast_sandbox)
+@pytest.fixture(scope="module")
+def stack(fast_sandbox: Sandbox) -> Sandbox:
+    """The sample stack with one queue attribute no plan puts back.
+
+    In AWS that is an Optional+Computed attribute the code omits (a queue's ``policy``, its SSE
+    settings); the stand-in provider models none, so here the queue ignores changes to its message
+    retention. Drift on it shows in ``resource_drift`` and never in ``resource_changes``.
+    """
+    main_tf = fast_sandbox.layout.stack_root / "modules/app/main.tf"
+    text = main_tf.read_text()
+    old = "  visibility_timeout_seconds = 60\n  tags                       = var.tags\n}"
+    assert old in text
+    lifecycle = "\n\n  lifecycle {\n    ignore_changes = [message_retention_seconds]\n  }\n}"
+    main_tf.write_text(text.replace(old, old[:-2] + lifecycle))
     return fast_sandbox
+
+
+@pytest.fixture
+def sb(stack: Sandbox) -> Sandbox:
+    heal(stack)
+    return stack
 
 
 @pytest.fixture
@@ -120,7 +137,7 @@ def finding(ws: dict[str, Any], address: str) -> dict[str, Any] | None:
 def test_a_dependency_absorbed_by_a_targeted_revert_is_still_drift(
     sb: Sandbox, config: Path, db: Path
 ) -> None:
-    # The stack omits message_retention_seconds, so no plan puts it back: only the ledger remembers it.
+    # No plan puts message_retention_seconds back (see ``stack``): once in state, only the ledger has it.
     sb.drift("iam-policy-widen", address=POLICY)
     set_retention(sb, "86400")
 
