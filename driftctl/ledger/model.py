@@ -206,7 +206,13 @@ def _merge_changes(
         if old is not None and change.path not in set_paths and _canon(change.before) == _canon(old.after):
             if _canon(change.after) == _canon(old.before):
                 continue  # reality went back to the reviewed code
-            kind = ChangeKind.MODIFIED if old.before is not None else ChangeKind.ADDED
+            kind = (
+                ChangeKind.ADDED
+                if old.before is None
+                else ChangeKind.REMOVED
+                if change.after is None
+                else ChangeKind.MODIFIED
+            )
             out.append(AttributeChange(change.path, kind, old.before, change.after, change.sensitive))
         else:
             out.append(change)
