@@ -88,8 +88,9 @@ def run() -> int:
     if code != 0:
         return 1
     click.echo(
-        "\nThe sandbox keeps running. Try `driftctl approve ID` then `driftctl apply ID`, "
-        "`driftctl scenarios run`,\n`driftctl sandbox drift NAME`; stop it with `driftctl sandbox down`."
+        "\nThe sandbox keeps running. Try `driftctl proposals approve ID` then `driftctl proposals apply ID`,"
+        "\n`driftctl runs`, `driftctl scenarios run`, `driftctl sandbox drift NAME`; stop it with "
+        "`driftctl sandbox down`."
     )
     return 0
 

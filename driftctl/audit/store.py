@@ -347,8 +347,10 @@ class Store:
         after_seq: int | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[Entry]:
-        """Entries matching every filter given (``None``: any), by seq."""
+        """Entries matching every filter given (``None``: any), by seq; ``since`` ≤ ts < ``until``."""
         stmt = sm_select(AuditRow)
         for column, value in (
             (AuditRow.run_id, run_id),
@@ -361,6 +363,10 @@ class Store:
                 stmt = stmt.where(col(column) == value)
         if after_seq is not None:
             stmt = stmt.where(col(AuditRow.seq) > after_seq)
+        if since is not None:
+            stmt = stmt.where(col(AuditRow.ts) >= iso(since))
+        if until is not None:
+            stmt = stmt.where(col(AuditRow.ts) < iso(until))
         stmt = stmt.order_by(col(AuditRow.seq).desc() if newest_first else col(AuditRow.seq))
         if limit is not None:
             stmt = stmt.limit(limit)

@@ -9,11 +9,12 @@ import click
 
 from driftctl.cli.common import (
     handles_errors,
-    output_option,
+    markdown_output_option,
+    progress,
 )
 
 
-@click.command()
+@click.command(short_help="Score a plan: blast radius, checkov, Rego policies.")
 @click.option(
     "--plan-file",
     required=True,
@@ -40,7 +41,8 @@ from driftctl.cli.common import (
     "--threshold", type=click.FloatRange(0, 1), default=0.85, show_default=True, help="Confidence needed."
 )
 @click.option("--max-risk", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Risk allowed.")
-@output_option
+@markdown_output_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handles_errors
 def assess(
     plan_file: Path,
@@ -51,6 +53,7 @@ def assess(
     threshold: float,
     max_risk: float,
     output: str,
+    quiet: bool,
 ) -> None:
     """Score any plan JSON: blast radius, checkov, Rego policies → risk, confidence, decision.
 
@@ -58,13 +61,18 @@ def assess(
     Usable in CI the way conftest is. Every number comes with the reasons behind it. A plan scored
     without a verified draft behind it gets confidence 0.5, so it never qualifies for auto-apply.
     Exit codes: 0 not blocked (auto_apply or propose), 2 blocked by a policy deny, 1 error (a broken
-    or missing policy fails closed).
+    or missing policy fails closed; usage errors too). `-o markdown` is a pull-request comment.
     """
     from driftctl.assess.decide import Gate
     from driftctl.assess.engine import AssessOptions, assess_plan, load_plan_json
     from driftctl.report.assessment import render_assessment
 
     plan = load_plan_json(plan_file)
+    if not quiet:
+        progress(
+            f"assessing {plan_file}: Rego policies, blast radius"
+            + ("" if no_checkov else ", checkov (loading it takes a few seconds)")
+        )
     report = assess_plan(
         plan,
         AssessOptions(tuple(policy_dirs), not no_shipped_policies, not no_checkov),

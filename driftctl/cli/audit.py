@@ -13,38 +13,27 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from driftctl.cli.common import config_option, handles_errors, output_option
+from driftctl.cli.common import config_option, database_option, handles_errors, output_option
+from driftctl.cli.since import parse_when
 from driftctl.errors import EXIT_CLEAN, EXIT_ERROR, DriftctlError
 
 if TYPE_CHECKING:
     from driftctl.audit.store import Entry, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
-DATABASE_URL_ENV = "DRIFTCTL_DATABASE_URL"  # the same name as driftctl.audit.store's, without importing it
 SUMMARY_WIDTH = 60
 
 
 def _store_options(fn: F) -> F:
-    fn = click.option(
-        "--database",
-        "database",
-        envvar=DATABASE_URL_ENV,
-        metavar="URL",
-        default=None,
-        help=f"SQLAlchemy database URL (default: ${DATABASE_URL_ENV}, else .driftctl/driftctl.db next to "
-        "driftctl.yaml, else $XDG_DATA_HOME/driftctl/driftctl.db).",
-    )(fn)
-    return config_option(fn)
+    return config_option(database_option(fn))
 
 
-def _open(database: str | None, config_path: Path | None) -> Store:
-    from driftctl.audit.store import Store, default_database_path
+def _open(database: str | None, config_path: Path | None, *, announce: bool = True) -> Store:
+    """The store, read-only: a missing database is "no audit trail at X", never a new empty one."""
+    from driftctl.cli.common import open_store
 
-    if database:
-        return Store(database)
-    from driftctl.config import find_config
-
-    return Store.open(default_database_path(config_path or find_config()))
+    store: Store = open_store(config_path, database, read_only=True, announce=announce)
+    return store
 
 
 def _emit_json(data: Any) -> None:
@@ -69,7 +58,10 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    short_help="The tamper-evident audit trail: list, show, verify, export.",
+)
 def audit() -> None:
     """The audit trail: every run, finding, decision and action driftctl took, tamper-evident.
 
@@ -85,6 +77,8 @@ def audit() -> None:
 @click.option("--run", "run_id", metavar="ID", default=None, help="Only entries of this run.")
 @click.option("--workspace", default=None, help="Only entries of this workspace.")
 @click.option("--kind", default=None, help="Only entries of this kind (run, finding, action, …).")
+@click.option("--since", default=None, metavar="WHEN", help="From this time: ISO 8601, or 24h, 7d, 30m ago.")
+@click.option("--until", default=None, metavar="WHEN", help="Before this time (same forms).")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Newest N entries.")
 @output_option
 @_store_options
@@ -93,14 +87,31 @@ def list_entries(
     run_id: str | None,
     workspace: str | None,
     kind: str | None,
+    since: str | None,
+    until: str | None,
     limit: int,
     output: str,
     config_path: Path | None,
     database: str | None,
 ) -> None:
-    """The newest entries, oldest of them first."""
-    with _open(database, config_path) as store:
-        entries = store.entries(run_id=run_id, workspace=workspace, kind=kind, limit=limit, newest_first=True)
+    """The newest entries, oldest of them first.
+
+    \b
+    Examples:
+      driftctl audit list --since 24h                 # what happened since yesterday
+      driftctl audit list --since 2026-11-01 --until 2026-11-02 --kind action
+    """
+    start, end = parse_when(since, "--since"), parse_when(until, "--until")
+    with _open(database, config_path, announce=output != "json") as store:
+        entries = store.entries(
+            run_id=run_id,
+            workspace=workspace,
+            kind=kind,
+            limit=limit,
+            newest_first=True,
+            since=start,
+            until=end,
+        )
     entries.reverse()
     if output == "json":
         _emit_json([e.to_json() for e in entries])
@@ -120,7 +131,7 @@ def list_entries(
 @handles_errors
 def show(seq: int, output: str, config_path: Path | None, database: str | None) -> None:
     """One entry in full, its data pretty-printed."""
-    with _open(database, config_path) as store:
+    with _open(database, config_path, announce=output != "json") as store:
         entry = store.entry(seq)
     if entry is None:
         raise DriftctlError(f"no audit entry {seq}", hint="`driftctl audit list` shows the latest ones")
@@ -134,13 +145,13 @@ def show(seq: int, output: str, config_path: Path | None, database: str | None) 
     click.echo(json.dumps(entry.data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
 
-@audit.command()
+@audit.command(short_help="Recompute the hash chain; exit 1 naming each problem.")
 @output_option
 @_store_options
 @handles_errors
 def verify(output: str, config_path: Path | None, database: str | None) -> None:
     """Recompute the hash chain; exit 0 when intact, 1 naming each problem when not."""
-    with _open(database, config_path) as store:
+    with _open(database, config_path, announce=output != "json") as store:
         report = store.verify()
     if output == "json":
         _emit_json(report.to_json())
@@ -154,8 +165,17 @@ def verify(output: str, config_path: Path | None, database: str | None) -> None:
     sys.exit(EXIT_CLEAN if report.ok else EXIT_ERROR)
 
 
-@audit.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@audit.command(short_help="Every entry as one JSON line, with its hashes.")
+@click.option(
+    "--output",
+    "-o",
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl"]),
+    default="jsonl",
+    show_default=True,
+    help="Output format (`--format` is the older name).",
+)
 @click.option(
     "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout)."
 )
@@ -163,7 +183,7 @@ def verify(output: str, config_path: Path | None, database: str | None) -> None:
 @handles_errors
 def export(fmt: str, out_file: Path | None, config_path: Path | None, database: str | None) -> None:
     """Every entry, one canonical JSON object per line, with its hash and prev_hash."""
-    with _open(database, config_path) as store:
+    with _open(database, config_path, announce=out_file is not None) as store:
         if out_file is None:
             store.export_jsonl(sys.stdout)
             return

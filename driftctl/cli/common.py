@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import json
 import os
 import sys
@@ -46,7 +47,26 @@ config_option = click.option(
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="driftctl.yaml to read (default: ./driftctl.yaml if present).",
+    envvar="DRIFTCTL_CONFIG",
+    help="driftctl.yaml to read (default: $DRIFTCTL_CONFIG, else ./driftctl.yaml if present).",
+)
+markdown_output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["console", "json", "markdown"]),
+    default="console",
+    show_default=True,
+    help="Human-readable text, JSON for scripts, or Markdown for a pull-request comment.",
+)
+DATABASE_URL_ENV = "DRIFTCTL_DATABASE_URL"  # driftctl.audit.store's name, without importing SQLAlchemy
+database_option = click.option(
+    "--database",
+    "database",
+    envvar=DATABASE_URL_ENV,
+    metavar="URL",
+    default=None,
+    help=f"SQLAlchemy database URL (default: ${DATABASE_URL_ENV}, else .driftctl/driftctl.db next to "
+    "driftctl.yaml, else $XDG_DATA_HOME/driftctl/driftctl.db).",
 )
 no_checkov_option = click.option(
     "--no-checkov", is_flag=True, help="Skip checkov (Rego policies and blast radius still run)."
@@ -103,9 +123,71 @@ def llm_drafter(config_path: Path | None, drafter: str) -> tuple[Any, int]:
     return LlmDrafter(config), attempts
 
 
-def runtime(config_path: Path | None, quiet: bool, **options: Any) -> tuple[Any, Any]:
-    """The store, data directory and options every reconcile-side command shares, and the config path."""
+POSTGRES_HINT = "pip install 'driftctl[postgres]' (psycopg 3); the URL looks like postgresql+psycopg://…"
+
+
+def postgres_url(url: str) -> str:
+    """A bare ``postgres(ql)://`` URL with the psycopg 3 driver driftctl ships (SQLAlchemy's default
+    is psycopg2, which the ``postgres`` extra does not install)."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def open_store(
+    config_path: Path | None, database: str | None, *, read_only: bool, announce: bool = True
+) -> Any:
+    """The store ``--database``/``$DRIFTCTL_DATABASE_URL`` names, else SQLite next to the config.
+
+    A command that only reads (``read_only``) never creates a database: a missing SQLite file is an
+    error naming where it looked, not an empty trail. ``announce`` prints which store, one line on stderr.
+    """
     from driftctl.audit.store import Store, default_database_path
+    from driftctl.config import find_config
+
+    url = (database or os.environ.get(DATABASE_URL_ENV, "")).strip()
+    db = default_database_path(config_path or find_config())
+    if not url:
+        if read_only and not db.is_file():
+            raise DriftctlError(
+                f"no audit trail at {db}",
+                hint="run `driftctl reconcile` first, or name the store with --database or "
+                f"${DATABASE_URL_ENV} (or the config with --config / $DRIFTCTL_CONFIG)",
+            )
+        db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        url = f"sqlite:///{db}"
+    elif read_only and url.startswith("sqlite:///"):
+        file = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+        if str(file) not in ("", ":memory:") and not file.is_file():
+            raise DriftctlError(f"no audit trail at {file}", hint=f"check --database / ${DATABASE_URL_ENV}")
+    url = postgres_url(url)
+    if url.startswith("postgresql+psycopg:"):
+        try:
+            importlib.import_module("psycopg")
+        except ImportError:
+            raise DriftctlError(
+                "the database URL is PostgreSQL but psycopg is not installed", hint=POSTGRES_HINT
+            ) from None
+    store = Store(url)
+    if announce:
+        progress(f"store: {store.display_url}")
+    return store
+
+
+def runtime(
+    config_path: Path | None,
+    quiet: bool,
+    *,
+    database: str | None = None,
+    read_only: bool = False,
+    announce: bool | None = None,
+    **options: Any,
+) -> tuple[Any, Any]:
+    """The store, data directory and options every reconcile-side command shares, and the config path.
+
+    ``announce`` (default: not ``quiet``) prints which store is used, one line on stderr."""
+    from driftctl.audit.store import default_database_path
     from driftctl.config import find_config
     from driftctl.detect.engine import Policy
     from driftctl.detect.severity import load_severity_rules
@@ -114,7 +196,9 @@ def runtime(config_path: Path | None, quiet: bool, **options: Any) -> tuple[Any,
 
     path = config_path or find_config()
     db = default_database_path(path)
-    store = Store.open(db)
+    store = open_store(
+        path, database, read_only=read_only, announce=not quiet if announce is None else announce
+    )
     rt = Runtime(
         store=store,
         data_dir=db.parent,
@@ -134,14 +218,14 @@ def detect_ledger(config_path: Path | None, plan_files: tuple[Path, ...]) -> Any
         return None
     import secrets
 
-    from driftctl.audit.store import Store, default_database_path
     from driftctl.config import find_config
     from driftctl.ledger.ledger import DriftLedger
 
     path = config_path or find_config()
     if path is None:
         return None
-    return DriftLedger(Store.open(default_database_path(path)), run_id=secrets.token_hex(6))
+    store = open_store(path, None, read_only=False, announce=False)
+    return DriftLedger(store, run_id=secrets.token_hex(6))
 
 
 def one_target(workspace: str, config_path: Path | None) -> Any:

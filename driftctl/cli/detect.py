@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,8 +16,12 @@ from driftctl.cli.common import (
     progress,
 )
 
+# driftctl.models.Severity, least severe first; spelled out so `--help` does not import the models
+# (tests/unit/cli/test_names.py keeps the two equal).
+SEVERITY_CHOICES = ("info", "low", "medium", "high", "critical")
 
-@click.command()
+
+@click.command(short_help="Find drift: what changed outside Terraform, per attribute.")
 @click.argument("workspaces", nargs=-1)
 @config_option
 @click.option(
@@ -54,6 +59,20 @@ from driftctl.cli.common import (
     help="Severity rules file (default: policies/severity.yaml).",
 )
 @click.option("--no-pending", is_flag=True, help="Leave pending code changes out of the report.")
+@click.option(
+    "--min-severity",
+    type=click.Choice(SEVERITY_CHOICES),
+    default=None,
+    help="Report only findings at or above this severity (the rest are counted in an alert).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITY_CHOICES),
+    default="info",
+    show_default=True,
+    help="Exit 2 only for a finding at or above this severity; lesser drift is reported, exit 0.",
+)
+@click.option("--soft-fail", is_flag=True, help="Report drift but exit 0 (errors still exit 1).")
 @click.option("--color/--no-color", default=None, help="Colour console output (default: when a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handles_errors
@@ -67,6 +86,9 @@ def detect(
     ignores: tuple[str, ...],
     severity_rules: Path | None,
     no_pending: bool,
+    min_severity: str | None,
+    fail_on: str,
+    soft_fail: bool,
     color: bool | None,
     quiet: bool,
 ) -> None:
@@ -78,7 +100,9 @@ def detect(
 
     Pending code changes (the code differs from state) are reported apart, never as drift.
     One `terraform plan -out` + `show -json` per workspace; neither writes state.
-    Exit codes: 0 no drift, 2 drift found, 1 error (a failed Terraform run is never "clean").
+    Exit codes: 0 no drift, 2 drift found, 1 error (a failed Terraform run is never "clean"), usage
+    errors included. In CI, `--fail-on high` fails only on high or critical drift, `--soft-fail` never
+    fails on drift, `--min-severity medium` leaves low and info findings out of the report.
 
     \b
     Examples:
@@ -86,6 +110,7 @@ def detect(
       driftctl detect prod -o json --out drift.json
       driftctl detect --plan-file plan.json -o sarif   # a plan your CI already made
       driftctl detect --ignore 'module.app.*:tags.*'
+      driftctl detect -o sarif --out drift.sarif --fail-on high
     """
     from driftctl.detect.engine import Policy
     from driftctl.detect.engine import detect as run_detect
@@ -104,12 +129,19 @@ def detect(
     report = run_detect(
         targets, policy, parallel=parallel or default_parallel, progress=None if quiet else progress
     )
-    use_color = (
-        color
-        if color is not None
-        else (out_file is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    from driftctl.detect.thresholds import at_least, exit_code
+    from driftctl.models import Severity
+
+    if min_severity is not None:
+        report = at_least(report, Severity(min_severity))
+    # Escape codes belong on a terminal: never in a file, whatever --color says.
+    use_color = out_file is None and (
+        color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     )
-    text = render(report, output, color=bool(use_color) and output == "console")
+    if output == "sarif":
+        text = _sarif(report, targets, policy.severity)
+    else:
+        text = render(report, output, color=bool(use_color) and output == "console")
     if out_file is not None:
         tmp = out_file.with_name(out_file.name + ".tmp")
         tmp.write_text(text)
@@ -118,4 +150,16 @@ def detect(
             progress(f"report written to {out_file}")
     else:
         click.echo(text, nl=not text.endswith("\n"))
-    sys.exit(report.exit_code)
+    sys.exit(exit_code(report, fail_on=Severity(fail_on), soft_fail=soft_fail))
+
+
+def _sarif(report: Any, targets: Any, rules: Any) -> str:
+    """SARIF whose results point at each resource block's file and line, with the rules' descriptions."""
+    from driftctl.detect.locations import resource_locations
+    from driftctl.report.sarif import SarifOutput
+
+    descriptions = {r.id: r.description for r in rules.rules if r.description}
+    descriptions["default"] = f"No severity rule matched: the default severity, {rules.default.value}"
+    return SarifOutput().render(
+        report, locations=resource_locations(report, targets), descriptions=descriptions
+    )

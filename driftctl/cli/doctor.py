@@ -14,7 +14,7 @@ from driftctl.cli.common import (
 from driftctl.errors import EXIT_ERROR
 
 
-@click.command()
+@click.command(short_help="Which Terraform and provider driftctl would use.")
 @click.option("--terraform", "terraform_path", default=None, help="Check this Terraform binary first.")
 @output_option
 @handles_errors

@@ -18,8 +18,7 @@ from driftctl.cli.common import (
 from driftctl.errors import EXIT_ERROR, DriftctlError
 
 
-# -- propose --------------------------------------------------------------------------------------
-@click.command()
+@click.command(short_help="Draft and verify a fix per drift; apply nothing.")
 @click.argument("workspace", required=False)
 @config_option
 @click.option("--address", default=None, help="Only the finding at this exact address.")
@@ -31,10 +30,11 @@ from driftctl.errors import EXIT_ERROR, DriftctlError
 )
 @click.option(
     "--drafter",
-    type=click.Choice(["rules", "llm"]),
-    default="rules",
+    type=click.Choice(["auto", "rules", "llm"]),
+    default="auto",
     show_default=True,
-    help="llm: an OpenAI-compatible endpoint ($DRIFTCTL_LLM_BASE_URL, $DRIFTCTL_LLM_MODEL, key in "
+    help="auto: the LLM when driftctl.yaml has an `llm:` section (or DRIFTCTL_LLM_BASE_URL and "
+    "DRIFTCTL_LLM_MODEL are set), else the rules drafter. llm: an OpenAI-compatible endpoint (key in "
     "$DRIFTCTL_LLM_API_KEY_ENV or $OPENAI_API_KEY); the rules drafter takes over when it fails.",
 )
 @output_option
@@ -80,8 +80,10 @@ def propose(
     report = propose_workspace(
         targets[0], load_severity_rules(None), options, (lambda _m: None) if quiet else progress
     )
+    from driftctl.cli.wrap import width
+
     color = output == "console" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    click.echo(render_proposals(report, output, color=color), nl=False)
+    click.echo(render_proposals(report, output, color=color, width=width()), nl=False)
     if report.error is not None:
         sys.exit(EXIT_ERROR)
     blocked = any(p.decision is not None and p.decision.kind.value == "block" for p in report.proposals)

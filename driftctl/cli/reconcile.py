@@ -10,15 +10,16 @@ import click
 
 from driftctl.cli.common import (
     config_option,
+    database_option,
     handles_errors,
     llm_drafter,
+    markdown_output_option,
     no_checkov_option,
-    output_option,
     runtime,
 )
 
 
-@click.command()
+@click.command(short_help="Heal drift: detect, draft, verify, assess, decide, act.")
 @click.argument("workspaces", nargs=-1)
 @config_option
 @click.option(
@@ -48,7 +49,8 @@ from driftctl.cli.common import (
     "DRIFTCTL_LLM_MODEL are set), else the rules drafter; the rules drafter always takes over when the "
     "LLM fails.",
 )
-@output_option
+@markdown_output_option
+@database_option
 @click.option("--color/--no-color", default=None, help="Colour console output (default: when a terminal).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handles_errors
@@ -61,6 +63,7 @@ def reconcile(
     strategy: str | None,
     drafter: str,
     output: str,
+    database: str | None,
     color: bool | None,
     quiet: bool,
 ) -> None:
@@ -78,7 +81,8 @@ def reconcile(
     open its breaker (`driftctl breaker`), and automatic applies are rate-limited per hour.
 
     Exit codes: 0 no drift, 3 every finding healed, 2 drift remains (see `driftctl proposals`),
-    4 a workspace was skipped (locked), 1 error.
+    4 a workspace was skipped (locked), 1 error (usage errors too). A scheduled job should treat
+    0 and 3 as success.
     """
     from driftctl.assess.checkov_scan import warm_up
     from driftctl.assess.engine import AssessOptions
@@ -93,6 +97,8 @@ def reconcile(
     rt, path = runtime(
         config_path,
         quiet,
+        database=database,
+        announce=not quiet and output != "json",
         mode=mode,
         dry_run=dry_run,
         assess=AssessOptions(checkov=not no_checkov),
@@ -103,5 +109,8 @@ def reconcile(
     targets, _ = resolve_targets(workspaces, path, ())
     report = run_reconcile(targets, rt)
     use_color = color if color is not None else sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    click.echo(render_reconcile(report, output, color=use_color and output == "console"), nl=False)
+    from driftctl.cli.wrap import width
+
+    text = render_reconcile(report, output, color=use_color and output == "console", width=width())
+    click.echo(text, nl=False)
     sys.exit(report.exit_code)

@@ -18,7 +18,7 @@ from driftctl.cli.common import (
 from driftctl.errors import EXIT_ERROR, DriftctlError
 
 
-@click.group()
+@click.group(short_help="A local cloud (moto) and a Terraform stack to try it on.")
 def sandbox() -> None:
     """A local AWS stand-in (moto + a sandbox provider) with a sample stack to drift and heal.
 
@@ -26,7 +26,7 @@ def sandbox() -> None:
     """
 
 
-@sandbox.command("up")
+@sandbox.command("up", short_help="Start moto, write the provider mirror, apply the stack.")
 @sandbox_dir_option
 @click.option("--no-apply", is_flag=True, help="Start moto and write the mirror, but do not apply the stack.")
 @click.option(
@@ -107,7 +107,7 @@ def sandbox_status(directory: Path | None, output: str) -> None:
         sys.exit(EXIT_ERROR)
 
 
-@sandbox.command("env")
+@sandbox.command("env", short_help="`export` lines for terraform and the AWS CLI.")
 @sandbox_dir_option
 @handles_errors
 def sandbox_env(directory: Path | None) -> None:
@@ -137,7 +137,7 @@ def sandbox_mutations(output: str) -> None:
         click.echo(f"{m.name:<20} {m.summary}  [{', '.join(m.types)}]")
 
 
-@sandbox.command("drift")
+@sandbox.command("drift", short_help="Make an out-of-band change, as a person in the console would.")
 @click.argument("mutation")
 @click.option(
     "--address", default=None, help="Resource address to change (default: first of a matching type)."
@@ -168,7 +168,11 @@ def sandbox_drift(
         click.echo(f"{result.address}: {result.change}")
 
 
-@sandbox.command("plan", context_settings={"ignore_unknown_options": True})
+@sandbox.command(
+    "plan",
+    context_settings={"ignore_unknown_options": True},
+    short_help="Terraform's own view of the drift (plan -refresh-only).",
+)
 @sandbox_dir_option
 @click.option(
     "--refresh-only/--full", default=True, show_default=True, help="Show only drift, or a full plan."

@@ -20,7 +20,7 @@ from driftctl.cli.common import (
 from driftctl.errors import EXIT_ERROR
 
 
-@click.group()
+@click.group(short_help="Drift scenarios on the sandbox: inject, reconcile, check.")
 def scenarios() -> None:
     """Drift scenarios on the sandbox: inject, reconcile, check the outcome (see scenarios/)."""
 
@@ -56,7 +56,7 @@ def scenarios_list(scenarios_dir: Path | None, output: str) -> None:
         click.echo(f"{s.name:<28} {s.mode:<8} {s.summary}")
 
 
-@scenarios.command("run")
+@scenarios.command("run", short_help="Run scenarios against the sandbox; a table of outcomes.")
 @click.argument("names", nargs=-1)
 @scenarios_dir_option
 @sandbox_dir_option

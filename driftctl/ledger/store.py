@@ -125,16 +125,26 @@ def from_row(row: LedgerRow) -> LedgerItem:
 class LedgerStore:
     """Ledger items in the driftctl database (the table is created on first use)."""
 
+    store: Store
+
     def __init__(self, store: Store) -> None:
         self.store = store
-        store.ensure_tables(LedgerRow)
+        self._ready = False
+
+    def _table(self) -> Store:
+        # On first use, not on construction: a read-only command that never looks at the ledger
+        # writes nothing to the database.
+        if not self._ready:
+            self.store.ensure_tables(LedgerRow)
+            self._ready = True
+        return self.store
 
     def open_items(self, workspace: str) -> list[LedgerItem]:
         """Open items of ``workspace``, by address."""
         stmt = sm_select(LedgerRow).where(
             col(LedgerRow.workspace) == workspace, col(LedgerRow.status) == ItemStatus.OPEN.value
         )
-        with self.store.reading("read the drift ledger") as s:
+        with self._table().reading("read the drift ledger") as s:
             return [from_row(r) for r in s.exec(stmt.order_by(col(LedgerRow.address)))]
 
     def history(self, workspace: str, address: str | None = None) -> list[LedgerItem]:
@@ -142,7 +152,7 @@ class LedgerStore:
         stmt = sm_select(LedgerRow).where(col(LedgerRow.workspace) == workspace)
         if address is not None:
             stmt = stmt.where(col(LedgerRow.address) == address)
-        with self.store.reading("read the drift ledger") as s:
+        with self._table().reading("read the drift ledger") as s:
             rows = s.exec(stmt.order_by(col(LedgerRow.first_seen), col(LedgerRow.id)))
             return [from_row(r) for r in rows]
 
@@ -157,14 +167,14 @@ class LedgerStore:
             col(LedgerRow.status) == ItemStatus.HEALED.value,
             col(LedgerRow.closed_at) >= iso(since),
         )
-        with self.store.reading("read the drift ledger") as s:
+        with self._table().reading("read the drift ledger") as s:
             return [from_row(r) for r in s.exec(stmt)]
 
     def save(self, items: Sequence[LedgerItem]) -> None:
         """Insert or replace ``items`` in one transaction."""
         if not items:
             return
-        with self.store.writing("write the drift ledger") as s:
+        with self._table().writing("write the drift ledger") as s:
             for item in items:
                 s.merge(to_row(item))
 

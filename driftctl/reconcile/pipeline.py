@@ -211,7 +211,15 @@ def rationale(p: Proposal) -> str:
     if p.assessment is not None:
         text.append(f"Risk {p.assessment.risk:.2f}, confidence {p.assessment.confidence:.2f}.")
     if p.decision is not None:
-        text.append(f"Decision: {p.decision.kind.value}: {'; '.join(p.decision.reasons)}.")
+        reasons = "; ".join(p.decision.reasons)
+        if p.decision.kind is DecisionKind.AUTO_APPLY and d.strategy is Strategy.ADOPT:
+            # The gate would allow it, but an adopt edits code: it waits for a review either way.
+            text.append(
+                f"Decision: proposed ({reasons}; adopt fixes change the code and are never applied "
+                "silently: review and merge the change)."
+            )
+        else:
+            text.append(f"Decision: {p.decision.kind.value}: {reasons}.")
     return " ".join(text)
 
 
@@ -524,7 +532,7 @@ def _one_finding(work: _Work, ctx: VerifyContext, finding: Finding, scratch: Pat
         return
     for old in open_ones:
         store.update_proposal(old.id, status="superseded", reason=f"superseded by run {work.rt.run_id}")
-    _persist(work, proposal, plan_file, auto_adopt=decision is DecisionKind.AUTO_APPLY)
+    _persist(work, proposal, plan_file)
 
 
 def _outcome_for(p: Proposal) -> Outcome:
@@ -678,7 +686,7 @@ def _confirm(work: _Work) -> None:
     work.items = items
 
 
-def _persist(work: _Work, p: Proposal, plan_file: Path | None, *, auto_adopt: bool) -> None:
+def _persist(work: _Work, p: Proposal, plan_file: Path | None) -> None:
     """A proposal a human can act on: the scored plan kept for a revert, a branch or patch for an adopt."""
     from driftctl.audit.tables import ProposalRow
     from driftctl.reconcile.publish import publish_adopt
@@ -692,8 +700,6 @@ def _persist(work: _Work, p: Proposal, plan_file: Path | None, *, auto_adopt: bo
     text = rationale(p)
     where: str | None = None
     branch = patch = kept = None
-    if auto_adopt:
-        text += " Adopt fixes are never applied automatically: review and merge the change."
     if status == "pending" and p.draft.strategy is Strategy.ADOPT and p.draft.edits:
         message = f"driftctl: adopt drift on {p.finding.address}\n\n{text}\n\nProposal: {pid}\n"
         published = publish_adopt(

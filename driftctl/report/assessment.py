@@ -1,4 +1,4 @@
-"""Renders an assessment (score, reasons, decision) as console text or JSON (no I/O)."""
+"""Renders an assessment (score, reasons, decision) as console text, JSON or Markdown (no I/O)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,12 @@ def _console(report: AssessReport) -> str:
     lines = [
         f"{report.source}",
         f"  decision    {d.kind.value.upper()}",
-        *(f"              {reason}" for reason in d.reasons),
+        # A block's reasons are the denies, which the reasons below list already: say so once.
+        *(
+            [f"              {len(a.denies)} policy deny(s), listed under reasons"]
+            if d.kind.value == "block" and a.denies
+            else (f"              {reason}" for reason in d.reasons)
+        ),
         f"  risk        {a.risk:.2f}",
         f"  confidence  {a.confidence:.2f}",
         "  reasons",
@@ -63,7 +68,34 @@ def _console(report: AssessReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _markdown(report: AssessReport) -> str:
+    from driftctl.report.markdown import cap, code, marker, text
+
+    a, d = report.assessment, report.decision
+    lines = [
+        marker("assess", [report.source]),
+        f"## driftctl assess: {d.kind.value} (risk {a.risk:.2f}, confidence {a.confidence:.2f})",
+        "",
+        f"Plan: {code(report.source, in_table=False)}",
+        "",
+        *(f"- {text(reason)}" for reason in d.reasons),
+        "",
+        "| Source | Reason | Risk | Confidence |",
+        "| --- | --- | ---: | ---: |",
+        *(
+            f"| {text(r.source)} | {text(r.message)} | {r.risk:+.2f} | {r.confidence:+.2f} |"
+            for r in a.reasons
+        ),
+        "",
+    ]
+    if not report.checkov_scanned:
+        lines += ["_checkov skipped_", ""]
+    return "\n".join(cap(lines)).rstrip("\n") + "\n"
+
+
 def render_assessment(report: AssessReport, fmt: str) -> str:
+    if fmt == "markdown":
+        return _markdown(report)
     if fmt == "json":
         return (
             msgspec.json.format(msgspec.json.encode(to_document(report), enc_hook=str), indent=2).decode()

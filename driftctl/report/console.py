@@ -23,8 +23,10 @@ from driftctl.models import (
     WorkspaceStatus,
 )
 from driftctl.report.json import Summary, canonical, summarize
+from driftctl.report.leaves import Leaf, finding_leaves
 
-VALUE_WIDTH = 80
+VALUE_WIDTH = 80  # a whole value longer than this is shown leaf by leaf
+LEAF_WIDTH = 300  # a single leaf is cut only past this: the value that moved must be readable
 _SEVERITY_WIDTH = max(len(s.value) for s in Severity)
 _INDENT = "  "
 _CHANGE_INDENT = _INDENT + " " * (_SEVERITY_WIDTH + 2) + "  "
@@ -84,12 +86,24 @@ def change_line(change: AttributeChange, width: int = VALUE_WIDTH) -> str:
     return f"{path}: {compact(change.before, width)} → {compact(change.after, width)}"
 
 
+def leaf_line(leaf: Leaf, width: int = VALUE_WIDTH) -> str:
+    """`+ path = after`, `- path = before`, or `path: before → after` for one differing leaf."""
+    path = leaf.path or "(whole document)"
+    return change_line(AttributeChange(path, leaf.kind, leaf.before, leaf.after), width)
+
+
 def finding_lines(finding: Finding, width: int = VALUE_WIDTH) -> list[str]:
-    lines = (
-        ["deleted outside Terraform"]
-        if finding.kind is FindingKind.DELETED
-        else [change_line(c, width) for c in finding.changes]
-    )
+    """Only the leaves that differ, with full paths; a JSON document's under a header line; then what
+    the drift ledger knows (absorbed into state, flapping)."""
+    if finding.kind is FindingKind.DELETED:
+        return ["deleted outside Terraform", *ledger_lines(finding.ledger)]
+    lines: list[str] = []
+    document: str | None = None
+    for leaf in finding_leaves(finding, width):
+        if leaf.document is not None and leaf.document != document:
+            lines.append(f"{plain(leaf.document)} (JSON document):")
+        document = leaf.document
+        lines.append(("  " if leaf.document is not None else "") + leaf_line(leaf, max(width, LEAF_WIDTH)))
     return lines + ledger_lines(finding.ledger)
 
 

@@ -9,6 +9,7 @@ import msgspec
 
 from driftctl.models import Proposal
 from driftctl.report.console import change_line, plain
+from driftctl.report.wrap import wrapped
 
 if TYPE_CHECKING:
     from driftctl.propose import ProposeReport
@@ -75,7 +76,7 @@ def to_document(report: ProposeReport) -> dict[str, Any]:
     }
 
 
-def _console(report: ProposeReport, color: bool) -> str:
+def _console(report: ProposeReport, color: bool, width: int = 0) -> str:
     def paint(text: str, **style: Any) -> str:
         return click.style(text, **style) if color else text
 
@@ -96,7 +97,7 @@ def _console(report: ProposeReport, color: bool) -> str:
         for change in p.finding.changes:
             lines.append("  drift      " + change_line(change))
         if d.rationale:
-            lines.append(f"  why        {plain(d.rationale)}")
+            lines += wrapped(plain(d.rationale), "  why        ", width=width)
         if d.needs_human:
             lines.append(f"  human      {plain(d.needs_human)}")
         if v is not None:
@@ -115,7 +116,11 @@ def _console(report: ProposeReport, color: bool) -> str:
             for warning in a.warnings:
                 lines.append(f"  warn       {plain(warning)}")
         if p.decision is not None:
-            lines.append(f"  decision   {p.decision.kind.value}: {plain('; '.join(p.decision.reasons))}")
+            kind, reasons = p.decision.kind.value, plain("; ".join(p.decision.reasons))
+            if kind == "auto_apply" and d.strategy.value == "adopt":
+                kind = "proposed"  # what reconcile does with it: an adopt edits code, so it is reviewed
+                reasons += "; an adopt edits code and is never applied silently"
+            lines += wrapped(f"{kind}: {reasons}", "  decision   ", width=width)
         for note in d.notes:
             lines.append(f"  note       {plain(note)}")
         for edit in d.edits:
@@ -128,10 +133,11 @@ def _console(report: ProposeReport, color: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_proposals(report: ProposeReport, fmt: str, *, color: bool = False) -> str:
+def render_proposals(report: ProposeReport, fmt: str, *, color: bool = False, width: int = 0) -> str:
+    """``fmt`` console or json; console prose wrapped at ``width`` columns (0: not wrapped)."""
     if fmt == "json":
         return (
             msgspec.json.format(msgspec.json.encode(to_document(report), enc_hook=str), indent=2).decode()
             + "\n"
         )
-    return _console(report, color)
+    return _console(report, color, width)

@@ -1,4 +1,4 @@
-"""Renders a `driftctl reconcile` run: a console summary or JSON (no I/O)."""
+"""Renders a `driftctl reconcile` run: a console summary, JSON or Markdown (no I/O)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 import msgspec
 
 from driftctl.report.console import ledger_lines
+from driftctl.report.wrap import wrapped
 
 if TYPE_CHECKING:
     from driftctl.reconcile.pipeline import ReconcileReport, WorkspaceResult
@@ -49,7 +50,7 @@ def reconcile_document(report: ReconcileReport) -> dict[str, Any]:
     }
 
 
-def _workspace(w: WorkspaceResult, paint: Any) -> list[str]:
+def _workspace(w: WorkspaceResult, paint: Any, width: int = 0) -> list[str]:
     head = f"{w.workspace}  {paint(w.status.value.upper(), fg=_COLORS.get(w.status.value), bold=True)}"
     head += f"  (mode {w.mode}, {w.duration_s:.1f}s)"
     lines = [head]
@@ -73,7 +74,7 @@ def _workspace(w: WorkspaceResult, paint: Any) -> list[str]:
         )
         lines += [f"      {line}" for line in ledger_lines(item.ledger)]
         if item.outcome.value not in ("healed", "detected") and item.rationale:
-            lines.append(f"      {item.rationale}")
+            lines.extend(wrapped(item.rationale, "      ", "        ", width))
         if item.where:
             lines.append(f"      → {item.where}")
     for alert in w.alerts:
@@ -81,9 +82,55 @@ def _workspace(w: WorkspaceResult, paint: Any) -> list[str]:
     return lines
 
 
-def render_reconcile(report: ReconcileReport, fmt: str, *, color: bool = False) -> str:
+def _markdown(report: ReconcileReport) -> str:
+    from driftctl.report.markdown import cap, code, marker, text
+
+    counts: dict[str, int] = {}
+    for w in report.workspaces:
+        for item in w.items:
+            counts[item.outcome.value] = counts.get(item.outcome.value, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no drift"
+    lines = [
+        marker("reconcile", (w.workspace for w in report.workspaces)),
+        f"## driftctl reconcile: {text(summary)}" + (" (dry run)" if report.dry_run else ""),
+        "",
+        "| Workspace | Mode | Status | Findings |",
+        "| --- | --- | --- | ---: |",
+        *(
+            f"| {code(w.workspace)} | {w.mode} | {w.status.value} | {len(w.items)} |"
+            for w in report.workspaces
+        ),
+        "",
+    ]
+    for w in report.workspaces:
+        if not (w.items or w.error or w.alerts):
+            continue
+        lines += [f"### {text(w.workspace)} — {w.status.value}", ""]
+        if w.error:
+            lines += [f"**Error:** {text(w.error.splitlines()[0])}", ""]
+        if w.items:
+            lines += ["| Outcome | Address | Severity | Strategy | Risk | Confidence | Proposal |"]
+            lines += ["| --- | --- | --- | --- | ---: | ---: | --- |"]
+            for i in w.items:
+                risk = f"{i.risk:.2f}" if i.risk is not None else ""
+                conf = f"{i.confidence:.2f}" if i.confidence is not None else ""
+                pid = code(i.proposal_id) if i.proposal_id else ""
+                lines.append(
+                    f"| {i.outcome.value} | {code(i.address)} | {i.severity} | {i.strategy or ''} "
+                    f"| {risk} | {conf} | {pid} |"
+                )
+            lines.append("")
+        lines += [f"- {text(a)}" for a in w.alerts]
+    lines += [f"<sub>run {text(report.run_id)} · exit code {report.exit_code}</sub>"]
+    return "\n".join(cap(lines)) + "\n"
+
+
+def render_reconcile(report: ReconcileReport, fmt: str, *, color: bool = False, width: int = 0) -> str:
+    """``fmt`` console, json or markdown; console rationales wrapped at ``width`` columns (0: not)."""
     if fmt == "json":
         return msgspec.json.encode(reconcile_document(report)).decode() + "\n"
+    if fmt == "markdown":
+        return _markdown(report)
 
     def paint(text: str, **style: Any) -> str:
         return click.style(text, **style) if color and style.get("fg") else text
@@ -94,7 +141,7 @@ def render_reconcile(report: ReconcileReport, fmt: str, *, color: bool = False) 
     ]
     for w in report.workspaces:
         lines.append("")
-        lines.extend(_workspace(w, paint))
+        lines.extend(_workspace(w, paint, width))
     counts: dict[str, int] = {}
     for w in report.workspaces:
         for item in w.items:

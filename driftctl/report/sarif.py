@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Protocol
 
 from driftctl.models import DetectReport, Finding, FindingKind, Severity, WorkspaceReport
 from driftctl.report.json import canonical, natural_key
@@ -21,6 +22,19 @@ LEVELS: dict[Severity, str] = {
     Severity.LOW: "note",
     Severity.INFO: "note",
 }
+
+
+class Located(Protocol):
+    """A source position: ``file`` relative to the repository root (or absolute), ``line`` 1-based."""
+
+    @property
+    def file(self) -> str: ...
+
+    @property
+    def line(self) -> int: ...
+
+
+Locations = Mapping[tuple[str, str], Located]  # (workspace, address) → where the resource is declared
 
 
 def fingerprint(workspace: str, finding: Finding) -> str:
@@ -44,22 +58,29 @@ def _message(finding: Finding) -> str:
     return f"{finding.address} changed outside Terraform: {paths}"
 
 
-def _location(ws: WorkspaceReport, address: str | None = None) -> dict[str, Any]:
+def _location(
+    ws: WorkspaceReport, address: str | None = None, source: Located | None = None
+) -> dict[str, Any]:
     location: dict[str, Any] = {}
-    if ws.path:
+    if source is not None:
+        location["physicalLocation"] = {
+            "artifactLocation": _uri(source.file),
+            "region": {"startLine": source.line},
+        }
+    elif ws.path:
         location["physicalLocation"] = {"artifactLocation": _uri(ws.path)}
     if address is not None:
         location["logicalLocations"] = [{"fullyQualifiedName": address, "kind": "resource"}]
     return location
 
 
-def _result(ws: WorkspaceReport, finding: Finding, rule_index: int) -> dict[str, Any]:
+def _result(ws: WorkspaceReport, finding: Finding, rule_index: int, source: Located | None) -> dict[str, Any]:
     return {
         "ruleId": finding.severity_rule,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
         "message": {"text": _message(finding)},
-        "locations": [_location(ws, finding.address)],
+        "locations": [_location(ws, finding.address, source)],
         "partialFingerprints": {FINGERPRINT: fingerprint(ws.workspace, finding)},
         "properties": {
             "severity": finding.severity.value,
@@ -94,9 +115,18 @@ def _notifications(report: DetectReport) -> list[dict[str, Any]]:
     return notes
 
 
-def to_sarif(report: DetectReport) -> dict[str, Any]:
-    """The SARIF log as Python data."""
+def to_sarif(
+    report: DetectReport,
+    *,
+    locations: Locations | None = None,
+    descriptions: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The SARIF log as Python data. ``locations`` put a result on its resource block's file and line
+    (else on the workspace directory); ``descriptions`` (severity rule id → its description) become
+    the rules' text."""
     report = canonical(report)
+    locations = locations or {}
+    descriptions = descriptions or {}
     rule_ids = sorted({f.severity_rule for ws in report.workspaces for f in ws.findings}, key=natural_key)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     driver: dict[str, Any] = {"name": "driftctl"}
@@ -106,7 +136,10 @@ def to_sarif(report: DetectReport) -> dict[str, Any]:
         {
             "id": rule_id,
             "name": rule_id,
-            "shortDescription": {"text": f"Drift classified by the driftctl severity rule {rule_id!r}"},
+            "shortDescription": {
+                "text": descriptions.get(rule_id)
+                or f"Drift classified by the driftctl severity rule {rule_id!r}"
+            },
         }
         for rule_id in rule_ids
     ]
@@ -118,7 +151,11 @@ def to_sarif(report: DetectReport) -> dict[str, Any]:
                 "toolExecutionNotifications": _notifications(report),
             }
         ],
-        "results": [_result(ws, f, index[f.severity_rule]) for ws in report.workspaces for f in ws.findings],
+        "results": [
+            _result(ws, f, index[f.severity_rule], locations.get((ws.workspace, f.address)))
+            for ws in report.workspaces
+            for f in ws.findings
+        ],
     }
     if report.generated_at:
         run["properties"] = {"generated_at": report.generated_at}
@@ -128,5 +165,13 @@ def to_sarif(report: DetectReport) -> dict[str, Any]:
 class SarifOutput:
     """`--output sarif`: SARIF 2.1.0 for GitHub code scanning and similar dashboards."""
 
-    def render(self, report: DetectReport, *, color: bool = False) -> str:
-        return json.dumps(to_sarif(report), indent=2, ensure_ascii=False) + "\n"
+    def render(
+        self,
+        report: DetectReport,
+        *,
+        color: bool = False,
+        locations: Locations | None = None,
+        descriptions: Mapping[str, str] | None = None,
+    ) -> str:
+        sarif = to_sarif(report, locations=locations, descriptions=descriptions)
+        return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"

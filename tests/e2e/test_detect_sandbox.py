@@ -118,3 +118,30 @@ def test_a_failing_workspace_is_an_error_and_the_others_still_run(sandbox: Sandb
     assert statuses["sandbox"]["status"] == "clean"
     assert statuses["broken"]["status"] == "error"
     assert "Invalid expression" in statuses["broken"]["error"]
+
+
+def test_console_shows_the_leaf_that_moved_and_sarif_points_at_the_resource_line(healed: Sandbox) -> None:
+    healed.drift("sg-open-world", params={"port": "22"})
+    healed.drift("encryption-kms")
+    healed.drift("iam-policy-widen")
+    config = str(healed.layout.config_file)
+    console = CliRunner().invoke(main, ["detect", "-q", "-c", config, "--no-color"])
+    assert console.exit_code == 2
+    # A changed element of the `rule` set: the one value that moved, with its full path.
+    assert '.sse_algorithm: "AES256" → "aws:kms"' in console.stdout, console.stdout
+    assert "rule = {" not in console.stdout and "…" not in console.stdout
+    # The policy is a JSON document: diffed structurally, never as an escaped string.
+    assert "policy (JSON document):" in console.stdout
+    assert '\\"' not in console.stdout
+
+    sarif = CliRunner().invoke(main, ["detect", "-q", "-c", config, "-o", "sarif"])
+    assert sarif.exit_code == 2
+    run = json.loads(sarif.stdout)["runs"][0]
+    results = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: r for r in run["results"]}
+    sg = results["module.app.module.network.aws_security_group.web"]
+    where = sg["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"].endswith("modules/network/main.tf")
+    source = (healed.layout.stack_root / "modules/network/main.tf").read_text().splitlines()
+    assert source[where["region"]["startLine"] - 1].startswith('resource "aws_security_group" "web"')
+    rules = {r["id"]: r["shortDescription"]["text"] for r in run["tool"]["driver"]["rules"]}
+    assert rules[sg["ruleId"]] == "A security group now lets in traffic from the whole internet"

@@ -14,7 +14,7 @@ from driftctl.cli import main
 def test_help_explains_exit_codes_and_lists_commands() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    assert "0 clean, 1 error, 2 drift" in result.output
+    assert "0 clean, 2 drift found" in result.output and "usage errors" in result.output
     for command in ("doctor", "sandbox"):
         assert command in result.output
 

@@ -99,3 +99,25 @@ def test_a_broken_policy_directory_fails_closed(tmp_path: Path) -> None:
 def test_a_missing_plan_file_is_a_clear_error(tmp_path: Path) -> None:
     code, _, err = _assess_cli("--plan-file", str(tmp_path / "nope.json"))
     assert code == 1 and "no such file" in err
+
+
+def test_assess_console_prints_each_deny_once_and_says_what_it_runs() -> None:
+    code, out, err = _assess_cli("--plan-file", str(FIXES / "adopt_sg_open.json"))
+    assert code == 2
+    assert out.count("newly allows port 3389") == 1  # once, under reasons; the decision points there
+    assert "decision    BLOCK\n              1 policy deny(s), listed under reasons\n" in out
+    assert err.startswith("· assessing ") and "Rego policies, blast radius" in err
+    result = CliRunner().invoke(main, ["assess", "-q", "--plan-file", str(FIXES / "adopt_sg_open.json")])
+    assert result.stderr == ""
+    with_checkov = CliRunner().invoke(
+        main, ["assess", "--policies", "/nonexistent", "--plan-file", str(FIXES / "revert_tag.json")]
+    )
+    assert "checkov (loading it takes a few seconds)" in with_checkov.stderr  # said before it starts
+
+
+def test_assess_markdown_is_a_pr_comment() -> None:
+    code, out, _ = _assess_cli("--plan-file", str(FIXES / "adopt_sg_open.json"), "-o", "markdown")
+    assert code == 2
+    assert out.startswith("<!-- driftctl:assess workspace=")
+    assert "## driftctl assess: block (risk 1.00, confidence 0.50)" in out
+    assert "| rego | deny: \\[sg-admin-port-open\\]" in out

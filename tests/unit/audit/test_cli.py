@@ -102,17 +102,24 @@ def test_default_database_sits_next_to_the_config(tmp_path: Path) -> None:
     config = tmp_path / "infra" / "driftctl.yaml"
     config.parent.mkdir()
     config.write_text("version: 1\n")
-    code, out, _ = _run("verify", "-c", str(config))
+    db = tmp_path / "infra" / ".driftctl" / "driftctl.db"
+    code, out, err = _run("verify", "-c", str(config))
+    assert code == 1 and out == ""
+    assert f"no audit trail at {db}" in err
+    assert not db.exists() and not db.parent.exists()  # a read-only command creates nothing
+    Store.open(db).close()
+    code, out, err = _run("verify", "-c", str(config))
     assert code == 0 and "0 rows" in out
-    assert (tmp_path / "infra" / ".driftctl" / "driftctl.db").is_file()
+    assert f"store: sqlite:///{db}" in err
 
 
 def test_config_found_in_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "driftctl.yaml").write_text("version: 1\n")
     monkeypatch.chdir(tmp_path)
-    code, _, _ = _run("list")
+    Store.open(tmp_path / ".driftctl" / "driftctl.db").close()
+    code, _, err = _run("list")
     assert code == 0
-    assert (tmp_path / ".driftctl" / "driftctl.db").is_file()
+    assert f"store: sqlite:///{tmp_path / '.driftctl' / 'driftctl.db'}" in err
 
 
 def test_bad_database_is_an_error_without_the_password() -> None:
@@ -127,6 +134,10 @@ def test_without_a_config_the_database_is_in_xdg_data_home(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    db = tmp_path / "data" / "driftctl" / "driftctl.db"
+    code, _, err = _run("export")
+    assert code == 1 and f"no audit trail at {db}" in err
+    assert not (tmp_path / "data").exists()
+    Store.open(db).close()
     code, _, _ = _run("export")
     assert code == 0
-    assert (tmp_path / "data" / "driftctl" / "driftctl.db").is_file()

@@ -115,3 +115,28 @@ def test_json_is_the_whole_report_with_enum_values(mixed: ReconcileReport) -> No
         "address", "severity", "outcome", "strategy", "decision", "proposal_id", "risk", "confidence",
         "rationale", "where", "seconds", "ledger",
     }  # fmt: skip
+
+
+def test_markdown_is_a_pr_comment_with_a_marker(mixed: ReconcileReport) -> None:
+    md = render_reconcile(mixed, "markdown")
+    assert md.startswith("<!-- driftctl:reconcile workspace=prod,staging,dev -->\n## driftctl reconcile: ")
+    assert "| `prod` | auto | drift | 2 |" in md
+    assert f"| healed | `{SG}` | critical | revert | 0.18 | 0.90 |  |" in md
+    assert (
+        "| proposed | `module.app.aws_sqs_queue.jobs[0]` | medium | revert | 0.16 | 0.90 | `abcdef123456` |"
+        in md
+    )
+    assert "**Error:** terraform init failed" in md
+    assert md.rstrip().endswith("<sub>run run42 · exit code 1</sub>")
+
+
+def test_console_wraps_long_rationales_to_the_width_given(mixed: ReconcileReport) -> None:
+    long = ItemResult(QUEUE, "low", Outcome.PROPOSED, rationale=" ".join(["word"] * 200))
+    ws = WorkspaceResult("prod", "auto", Status.DRIFT, (long,))
+    text = render_reconcile(ReconcileReport("r", False, (ws,)), "console", width=60)
+    lines = [line for line in text.splitlines() if "word" in line]
+    assert len(lines) > 10 and all(len(line) <= 60 for line in lines)
+    assert lines[0].startswith("      word") and lines[1].startswith("        word")
+    assert " ".join(line.strip() for line in lines) == " ".join(["word"] * 200)  # nothing lost
+    unwrapped = render_reconcile(ReconcileReport("r", False, (ws,)), "console")
+    assert sum("word" in line for line in unwrapped.splitlines()) == 1
