@@ -7,12 +7,22 @@ from typing import Any
 
 import click
 
-from driftctl.cli.common import config_option, emit_json, handles_errors, output_option, runtime
+from driftctl.cli.common import (
+    config_option,
+    database_option,
+    emit_json,
+    handles_errors,
+    output_option,
+    runtime,
+)
 
 
 @click.group()
 def ledger() -> None:
-    """The drift ledger: every finding stays open until healed, adopted, accepted, ignored or gone.
+    """Drift kept open until healed, adopted, accepted or gone.
+
+    Every finding stays an open item until it is healed, adopted, accepted or ignored by a named
+    human, or gone from reality.
 
     \b
     Drift an apply wrote into state (a targeted revert's refresh, anyone's
@@ -53,14 +63,17 @@ def _row(item: Any) -> dict[str, Any]:
 @ledger.command("list")
 @click.argument("workspace")
 @config_option
+@database_option
 @click.option("--all", "show_all", is_flag=True, help="Include closed items (the history).")
 @output_option
 @handles_errors
-def list_items(workspace: str, config_path: Path | None, show_all: bool, output: str) -> None:
-    """Drift items of WORKSPACE: open ones, or every one with --all."""
+def list_items(
+    workspace: str, config_path: Path | None, database: str | None, show_all: bool, output: str
+) -> None:
+    """Drift items of a workspace (--all: the history too)."""
     from driftctl.ledger.store import LedgerStore
 
-    rt, _ = runtime(config_path, True)
+    rt, _ = runtime(config_path, True, database=database, read_only=True)
     store = LedgerStore(rt.store)
     items = store.history(workspace) if show_all else store.open_items(workspace)
     if output == "json":
@@ -91,12 +104,18 @@ def _current_user() -> str:
 
 
 def _close(
-    workspace: str, address: str, status: str, config_path: Path | None, by: str | None, reason: str
+    workspace: str,
+    address: str,
+    status: str,
+    config_path: Path | None,
+    database: str | None,
+    by: str | None,
+    reason: str,
 ) -> None:
     from driftctl.errors import DriftctlError
     from driftctl.ledger.model import ItemStatus
 
-    rt, _ = runtime(config_path, True)
+    rt, _ = runtime(config_path, True, database=database, read_only=True)
     assert rt.policy.ledger is not None
     try:
         item = rt.policy.ledger.close(workspace, address, ItemStatus(status), by or _current_user(), reason)
@@ -111,25 +130,36 @@ def _close(
 @click.argument("workspace")
 @click.argument("address")
 @config_option
+@database_option
 @click.option("--reason", required=True, help="Why reality is fine as it is (kept in the audit trail).")
 @click.option("--by", default=None, help="Who accepts (default: the current user).")
 @handles_errors
-def accept(workspace: str, address: str, config_path: Path | None, reason: str, by: str | None) -> None:
-    """Accept ADDRESS's drift in WORKSPACE as it is: the ledger stops carrying it.
+def accept(
+    workspace: str, address: str, config_path: Path | None, database: str | None, reason: str, by: str | None
+) -> None:
+    """Accept an item's drift as it is (you are named).
+
+    The ledger stops carrying ADDRESS's drift in WORKSPACE.
 
     For drift only the ledger still knows about (absorbed into state). Drift a plan still shows comes
     back as a new item on the next run: adopt it, or write an ignore rule with an owner and expiry.
     """
-    _close(workspace, address, "accepted", config_path, by, reason)
+    _close(workspace, address, "accepted", config_path, database, by, reason)
 
 
 @ledger.command()
 @click.argument("workspace")
 @click.argument("address")
 @config_option
+@database_option
 @click.option("--reason", required=True, help="Why it may be ignored (kept in the audit trail).")
 @click.option("--by", default=None, help="Who ignores it (default: the current user).")
 @handles_errors
-def ignore(workspace: str, address: str, config_path: Path | None, reason: str, by: str | None) -> None:
-    """Ignore ADDRESS's drift in WORKSPACE: the ledger stops carrying it (see `accept` for the limits)."""
-    _close(workspace, address, "ignored", config_path, by, reason)
+def ignore(
+    workspace: str, address: str, config_path: Path | None, database: str | None, reason: str, by: str | None
+) -> None:
+    """Ignore an item's drift (you are named).
+
+    The ledger stops carrying ADDRESS's drift in WORKSPACE (see `accept` for the limits).
+    """
+    _close(workspace, address, "ignored", config_path, database, by, reason)
