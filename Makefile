@@ -33,6 +33,7 @@ PYTEST_WORKERS ?= 2
 test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check driftctl tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP)
@@ -42,6 +43,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check driftctl tests bench
 	$(BIN)/ruff format --check driftctl tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/sandbox_bench.py
@@ -50,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/assess_bench.py
 	$(BIN)/python bench/heal_bench.py
+	$(BIN)/python bench/serve_bench.py
 
 sandbox-down: $(STAMP)
 	$(BIN)/driftctl sandbox down

@@ -19,6 +19,8 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from driftctl.errors import ConfigError
+from driftctl.forge.settings import ForgeSettings
+from driftctl.service.settings import ServiceSettings
 
 CONFIG_NAMES = ("driftctl.yaml", "driftctl.yml")
 DEFAULT_SCHEDULE = "*/30 * * * *"
@@ -232,6 +234,8 @@ _CRON_ITEM = re.compile(r"(?P<range>\*|(?P<a>\w+)(?:-(?P<b>\w+))?)(?:/(?P<step>\
 
 def check_cron(expr: str) -> str:
     """``expr`` if it is a 5-field cron expression with values in range, else ``ValueError`` saying why."""
+    if expr.startswith("@every"):
+        return check_every(expr)
     fields = expr.split()
     if len(fields) != 5:
         raise ValueError(
@@ -248,7 +252,66 @@ def check_cron(expr: str) -> str:
             bounds = [_cron_value(match[g], name, low, high, names) for g in ("a", "b") if match[g]]
             if len(bounds) == 2 and bounds[0] > bounds[1]:
                 raise ValueError(f"cron {name} range {item!r} runs backwards")
+    from apscheduler.triggers.cron import CronTrigger  # the scheduler that runs it has the last word
+
+    minute, hour, day, month, day_of_week = fields
+    try:
+        CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=crontab_day_of_week(day_of_week),
+            timezone="UTC",
+        )
+    except ValueError as exc:
+        raise ValueError(f"cron {expr!r}: {exc}") from None
     return expr
+
+
+_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def crontab_day_of_week(field: str) -> str:
+    """A crontab day-of-week field (0 and 7 are Sunday) as day names: APScheduler 3 counts 0 as Monday
+    (its documented historical mistake), names mean the same to both."""
+    if field == "*":
+        return field
+    days: list[str] = []
+    for item in field.split(","):
+        span, _, step = item.partition("/")
+        if span == "*":
+            low, high = 0, 6
+        elif "-" in span:
+            a, b = span.split("-", 1)
+            low, high = _dow(a), _dow(b)
+        else:
+            low = _dow(span)
+            high = 6 if step else low
+        days.extend(_DOW[n % 7] for n in range(low, high + 1, int(step) if step else 1))
+    return ",".join(dict.fromkeys(days))
+
+
+def _dow(token: str) -> int:
+    return int(token) if token.isdigit() else _DOW.index(token.lower()[:3])
+
+
+_EVERY = re.compile(r"@every\s+([1-9]\d*)(s|m|h)")
+
+
+def check_every(expr: str) -> str:
+    """``@every 30s`` / ``@every 10m`` / ``@every 1h``: a fixed interval (for demos and tests)."""
+    if not _EVERY.fullmatch(expr.strip()):
+        raise ValueError(f"{expr!r} is not an interval like '@every 30s', '@every 10m' or '@every 1h'")
+    return expr
+
+
+def every_seconds(expr: str) -> int | None:
+    """The interval of an ``@every`` schedule in seconds; None for a cron expression."""
+    match = _EVERY.fullmatch(expr.strip())
+    if match is None:
+        return None
+    return int(match[1]) * {"s": 1, "m": 60, "h": 3600}[match[2]]
 
 
 def _cron_value(token: str, field: str, low: int, high: int, names: tuple[str, ...]) -> int:
@@ -359,6 +422,8 @@ class _ConfigIn(_Strict):
     defaults: _SettingsIn = _SettingsIn()
     workspaces: Annotated[list[_WorkspaceIn], Field(min_length=1)]
     llm: _LlmIn | None = None
+    service: ServiceSettings | None = None
+    forge: ForgeSettings | None = None
 
     @field_validator("version")
     @classmethod
@@ -429,6 +494,8 @@ class Config(_Frozen):
     version: int
     workspaces: tuple[WorkspaceConfig, ...]
     llm: LlmSettings | None = None
+    service: ServiceSettings | None = None  # `driftctl serve` (docs/service.md)
+    forge: ForgeSettings | None = None  # pull requests and comment commands (driftctl.forge)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -477,6 +544,8 @@ def load_config(path: Path) -> Config:
         version=raw.version,
         workspaces=tuple(_merge(base, raw.defaults, ws) for ws in raw.workspaces),
         llm=LlmSettings(**raw.llm.model_dump()) if raw.llm is not None else None,
+        service=raw.service,
+        forge=raw.forge,
     )
 
 

@@ -7,8 +7,10 @@ leave the plan parser.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from driftctl.errors import EXIT_CLEAN, EXIT_DRIFT, EXIT_ERROR
@@ -222,6 +224,20 @@ class Draft:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifiedFix:
+    """The saved plan verification checked, handed as is to the assessment and the apply step.
+
+    ``sha256`` pins the plan file's bytes (an apply refuses any other); ``changes`` is the plan's own
+    summary, (address, actions); ``plan`` its ``terraform show -json`` document.
+    """
+
+    plan_file: Path
+    sha256: str
+    changes: tuple[tuple[str, tuple[str, ...]], ...]
+    plan: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Verification:
     """What re-planning the fix in a scratch copy showed."""
 
@@ -231,6 +247,7 @@ class Verification:
     plan_sha256: str | None = None
     attempts: int = 1
     formatted: tuple[tuple[str, str], ...] = ()  # (path, text) of edited files after `terraform fmt`
+    fix: VerifiedFix | None = None  # the verified plan, when ``ok`` (a revert applies exactly it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
-"""`driftctl propose`: detect → draft → verify for one workspace; nothing is applied (I/O: Terraform).
+"""`driftctl propose`: detect → draft → verify → assess → decide for one workspace; nothing is applied
+(I/O: Terraform).
 
-The LLM drafter is tried first when configured; when it is unavailable, replies garbage, breaks a
-guardrail, or its fix fails verification more than ``max_attempts`` times, the rules drafter takes over
-and the proposal says so.
+The same heal path as `reconcile` (:mod:`driftctl.reconcile.heal`), on the same findings: severity
+and ignore rules applied exactly as `driftctl detect` applies them. The LLM drafter is tried first
+when configured; when it is unavailable, replies garbage, breaks a guardrail, or its fix fails
+verification more than ``max_attempts`` times, the rules drafter takes over and the proposal says so.
 """
 
 from __future__ import annotations
@@ -11,21 +13,19 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from driftctl.assess.decide import Gate
-from driftctl.detect.engine import Target, terraform_for, workspace_plan
-from driftctl.detect.findings import detect_plan
-from driftctl.detect.severity import SeverityRules, classify
-from driftctl.draft.rules import RulesDrafter, preferred_strategy
+from driftctl.detect.engine import Policy, Target, terraform_for, workspace_plan
+from driftctl.detect.severity import SeverityRules
 from driftctl.errors import DriftctlError
-from driftctl.models import Decision, DecisionKind, Draft, FileEdit, Finding, Proposal, Strategy, Verification
-from driftctl.verify import VerifyContext, planned_from, verify, workspace_root
+from driftctl.models import Proposal, Strategy
+from driftctl.reconcile.heal import Drafting, heal_finding
+from driftctl.reconcile.session import findings_of, verify_context
 
 if TYPE_CHECKING:
-    from driftctl.assess.engine import AssessOptions
     from driftctl.draft.llm import LlmDrafter
 
 Progress = Callable[[str], None]
@@ -50,12 +50,13 @@ class ProposeReport:
 
 
 def propose_workspace(
-    target: Target, severity: SeverityRules, options: ProposeOptions, progress: Progress
+    target: Target, severity: SeverityRules | Policy, options: ProposeOptions, progress: Progress
 ) -> ProposeReport:
     started = time.perf_counter()
     assert target.path is not None
+    policy = severity if isinstance(severity, Policy) else Policy(severity)
     try:
-        proposals = _propose(target, severity, options, progress)
+        proposals = _propose(target, policy, options, progress, started)
     except DriftctlError as exc:
         return ProposeReport(target.name, str(target.path), error=exc.message, duration_s=_since(started))
     return ProposeReport(target.name, str(target.path), tuple(proposals), duration_s=_since(started))
@@ -66,144 +67,32 @@ def _since(started: float) -> float:
 
 
 def _propose(
-    target: Target, severity: SeverityRules, options: ProposeOptions, progress: Progress
+    target: Target, policy: Policy, options: ProposeOptions, progress: Progress, started: float
 ) -> list[Proposal]:
     assert target.path is not None
     terraform_at = terraform_for(target)
     with tempfile.TemporaryDirectory(prefix="driftctl-propose-") as tmp:
         scratch = Path(tmp)
         plan, shown = workspace_plan(target, terraform_at(target.path), scratch, progress)
-        detect_doc = json.loads(shown)
-        findings, _pending = detect_plan(plan)
-        findings = [classify(f, severity) for f in findings]
+        findings, _alerts = findings_of(target, plan, policy, started)
         if options.address is not None:
-            findings = [f for f in findings if f.address == options.address]
+            findings = tuple(f for f in findings if f.address == options.address)
             if not findings:
                 raise DriftctlError(f"{options.address} has no drift in workspace {target.name}")
-        ctx = VerifyContext(
-            workspace=target.path,
-            terraform_at=terraform_at,
-            baseline=planned_from(plan.changes),
-            var_files=target.var_files,
-        )
+        ctx = verify_context(target, terraform_at, plan)
+        # Nothing is applied here, so the store's breaker and hourly limit are not consulted.
         gate = Gate(
             mode=target.mode if target.mode != "detect" else "propose",
             confidence_threshold=target.confidence_threshold,
             max_risk=target.max_risk,
         )
-        proposals = []
-        for i, finding in enumerate(findings):
-            progress(f"{target.name}: drafting a fix for {finding.address}")
-            kept: list[dict[str, Any]] = []
-            proposal = draft_and_verify(finding, ctx, options, scratch / f"f{i}", kept)
-            if proposal.accepted and options.assess:
-                progress(f"{target.name}: assessing the fix for {finding.address}")
-                revert = proposal.draft.strategy is Strategy.REVERT and kept
-                fix_plan = kept[-1] if revert else adopted_change(detect_doc, finding.address)
-                proposal = assess_proposal(proposal, fix_plan, gate)
-            proposals.append(proposal)
-        return proposals
+        drafting = Drafting(options.strategy, options.llm, options.max_attempts, score=options.assess)
+        doc = json.loads(shown)
 
+        def say(message: str) -> None:
+            progress(f"{target.name}: {message}")
 
-def adopted_change(plan_doc: dict[str, Any], address: str) -> dict[str, Any]:
-    """What adopting a drift means as a change: last applied state → reality, as a planned update.
-
-    (The adopt edit's own plan is a no-op; the honest question is what the code now encodes.)
-    """
-    doc = dict(plan_doc)
-    drift = next((d for d in plan_doc.get("resource_drift") or [] if d.get("address") == address), None)
-    doc["resource_changes"] = (
-        [] if drift is None else [dict(drift, change=dict(drift["change"], actions=["update"]))]
-    )
-    doc.pop("resource_drift", None)
-    return doc
-
-
-def assess_proposal(
-    proposal: Proposal, fix_plan: dict[str, Any], gate: Gate, options: AssessOptions | None = None
-) -> Proposal:
-    """The proposal with its assessment and decision; a policy engine that fails blocks (fails closed)."""
-    from driftctl.assess.engine import AssessOptions, assess_plan
-
-    try:
-        report = assess_plan(
-            fix_plan,
-            options or AssessOptions(),
-            gate,
-            source=proposal.finding.address,
-            draft=proposal.draft,
-            verification=proposal.verification,
-        )
-    except DriftctlError as exc:
-        blocked = Decision(DecisionKind.BLOCK, (f"assessment failed, so nothing may apply: {exc.message}",))
-        return replace(proposal, decision=blocked)
-    return replace(proposal, assessment=report.assessment, decision=report.decision)
-
-
-def draft_and_verify(
-    finding: Finding, ctx: VerifyContext, options: ProposeOptions, scratch: Path, kept: list[dict[str, Any]]
-) -> Proposal:
-    rules = RulesDrafter()
-    strategy = options.strategy or preferred_strategy(finding)
-    notes: list[str] = []
-    errors: list[str] = []
-    if options.llm is not None:
-        for attempt in range(1, options.max_attempts + 2):
-            draft, problem = _llm_draft(options.llm, finding, ctx.workspace, strategy, tuple(errors))
-            if draft is None:
-                notes.append(f"LLM drafter not used: {problem}; the rules drafter took over")
-                break
-            check = verify(finding, draft, ctx, scratch / f"llm{attempt}", kept)
-            if check.ok:
-                final = replace(draft, notes=tuple(notes), edits=formatted(draft.edits, check))
-                return Proposal(finding, final, replace(check, attempts=attempt))
-            errors.append(check.reason)
-            notes.append(f"LLM draft {attempt} failed verification: {check.reason}")
-        else:
-            notes.append("the LLM's drafts kept failing verification; the rules drafter took over")
-    draft = rules.draft(finding, ctx.workspace, strategy)
-    draft = replace(draft, notes=tuple(notes) + draft.notes)
-    check = verify(finding, draft, ctx, scratch / "rules", kept)
-    return Proposal(finding, replace(draft, edits=formatted(draft.edits, check)), check)
-
-
-def formatted(edits: tuple[FileEdit, ...], check: Verification) -> tuple[FileEdit, ...]:
-    """The edits as `terraform fmt` left them in the verified copy (what a commit should contain)."""
-    texts = dict(check.formatted)
-    return tuple(replace(e, after=texts.get(e.path, e.after)) for e in edits)
-
-
-def _llm_draft(
-    llm: LlmDrafter, finding: Finding, workspace: Path, strategy: Strategy, errors: tuple[str, ...]
-) -> tuple[Draft | None, str]:
-    """A guarded LLM draft, or None and why it could not be had."""
-    from driftctl.draft.guardrails import check_block
-    from driftctl.draft.hcl_edit import locate_resource
-    from driftctl.draft.llm import LlmReplyError, LlmUnavailableError
-    from driftctl.draft.prompt import LlmContext
-
-    try:
-        where = locate_resource(workspace, finding.resource)
-    except DriftctlError as exc:
-        return None, exc.message
-    block = where.text[where.start : where.end]
-    root = workspace_root(workspace)
-    path = str(where.file.resolve().relative_to(root))
-    try:
-        reply = llm.draft(LlmContext(finding, block, path, strategy, errors))
-    except (LlmUnavailableError, LlmReplyError) as exc:
-        return None, exc.message
-    if reply.strategy is Strategy.REVERT:
-        return Draft(
-            finding.address, Strategy.REVERT, "llm", (), reply.rationale, reply.confidence, audit=reply.audit
-        ), ""
-    if reply.block is None:
-        return None, "the LLM chose adopt but sent no block"
-    violations = check_block(block, reply.block, finding.resource.type, finding.resource.name)
-    if violations:
-        return None, "guardrails rejected the LLM's edit: " + "; ".join(violations)
-    after = where.text[: where.start] + reply.block.strip() + where.text[where.end :]
-    edit = FileEdit(path, where.text, after)
-    return Draft(
-        finding.address, Strategy.ADOPT, "llm", (edit,), reply.rationale, reply.confidence, audit=reply.audit
-    ), ""
+        return [
+            heal_finding(finding, ctx, drafting, gate, doc, scratch / f"f{i}", say).proposal
+            for i, finding in enumerate(findings)
+        ]

@@ -16,10 +16,9 @@ import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from driftctl.errors import DriftctlError
-from driftctl.models import Draft, FileEdit, Finding, FindingKind, Strategy, Verification
+from driftctl.models import Draft, FileEdit, Finding, FindingKind, Strategy, Verification, VerifiedFix
 from driftctl.terraform import Terraform
 from driftctl.terraform.plan import ChangeRecord, parse_plan
 
@@ -68,33 +67,26 @@ def workspace_root(workspace: Path) -> Path:
     return Path(os.path.commonpath([str(d) for d in dirs]))
 
 
-def planned_changes(
-    tf: Terraform, plan_file: Path, source: str, keep: list[dict[str, Any]] | None = None
-) -> tuple[dict[str, Planned], str]:
-    """What a saved plan does (non-no-op changes only), and the plan file's sha256.
-
-    ``keep`` receives the plan JSON document, for the assessment of the same plan.
-    """
+def planned_changes(tf: Terraform, plan_file: Path, source: str) -> tuple[dict[str, Planned], VerifiedFix]:
+    """What a saved plan does (non-no-op changes only), and the plan as a fix: its file, the sha256 of
+    its bytes, its summary of changes and its JSON document (what the assessment scores)."""
     shown = tf.run(("show", "-json", "-no-color", str(plan_file)))
     plan = parse_plan(shown.stdout, source=source)
     digest = hashlib.sha256(plan_file.read_bytes()).hexdigest()
-    if keep is not None:
-        keep.append(json.loads(shown.stdout))
-    return planned_from(plan.changes), digest
+    changes = planned_from(plan.changes)
+    return changes, VerifiedFix(plan_file, digest, _listed(changes), json.loads(shown.stdout))
 
 
 def _listed(changes: Mapping[str, Planned]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(sorted((address, planned.actions) for address, planned in changes.items()))
 
 
-def verify_revert(
-    finding: Finding, ctx: VerifyContext, scratch: Path, keep: list[dict[str, Any]] | None = None
-) -> Verification:
+def verify_revert(finding: Finding, ctx: VerifyContext, scratch: Path) -> Verification:
     tf = ctx.terraform_at(ctx.workspace)
     plan_file = scratch / "revert.tfplan"
     tf.plan(out=plan_file, targets=[finding.address], var_files=ctx.var_files)
-    changes, digest = planned_changes(tf, plan_file, f"{finding.address}: targeted plan", keep)
-    listed = _listed(changes)
+    changes, fix = planned_changes(tf, plan_file, f"{finding.address}: targeted plan")
+    listed, digest = fix.changes, fix.sha256
     if finding.address not in changes:
         return Verification(False, f"the targeted plan would not change {finding.address}", listed, digest)
     others = sorted(a for a in changes if a != finding.address)
@@ -110,7 +102,11 @@ def verify_revert(
             digest,
         )
     return Verification(
-        True, f"a targeted plan {'/'.join(actions)}s {finding.address} and nothing else", listed, digest
+        True,
+        f"a targeted plan {'/'.join(actions)}s {finding.address} and nothing else",
+        listed,
+        digest,
+        fix=fix,
     )
 
 
@@ -153,8 +149,8 @@ def verify_adopt(finding: Finding, draft: Draft, ctx: VerifyContext, scratch: Pa
         return Verification(False, f"terraform validate: {validation.message}")
     plan_file = scratch / "adopt.tfplan"
     tf.plan(out=plan_file, var_files=ctx.var_files, lock=False)
-    changes, digest = planned_changes(tf, plan_file, f"{finding.address}: plan with the edit")
-    listed = _listed(changes)
+    changes, fix = planned_changes(tf, plan_file, f"{finding.address}: plan with the edit")
+    listed, digest = fix.changes, fix.sha256
     if finding.address in changes:
         return Verification(
             False,
@@ -179,26 +175,21 @@ def verify_adopt(finding: Finding, draft: Draft, ctx: VerifyContext, scratch: Pa
         listed,
         digest,
         formatted=formatted,
+        fix=fix,
     )
 
 
-def verify(
-    finding: Finding,
-    draft: Draft,
-    ctx: VerifyContext,
-    scratch: Path,
-    keep: list[dict[str, Any]] | None = None,
-) -> Verification:
+def verify(finding: Finding, draft: Draft, ctx: VerifyContext, scratch: Path) -> Verification:
     """Verify one draft; expected failures are a rejected Verification, never an exception.
 
-    For a revert, ``keep`` receives the targeted plan's JSON (the plan an apply would use).
+    An accepted one carries its :class:`VerifiedFix`: for a revert, the targeted plan an apply uses.
     """
     if draft.needs_human is not None:
         return Verification(False, f"not verified: {draft.needs_human}")
     scratch.mkdir(parents=True, exist_ok=True)
     try:
         if draft.strategy is Strategy.REVERT:
-            return verify_revert(finding, ctx, scratch, keep)
+            return verify_revert(finding, ctx, scratch)
         return verify_adopt(finding, draft, ctx, scratch)
     except DriftctlError as exc:
         # Terraform's whole diagnostic: an LLM redraft needs the detail, not just the summary line.

@@ -14,7 +14,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -229,6 +229,28 @@ class Store:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    # -- tables other packages own (the service's lease, triggers, outbox; the drift ledger) -------
+
+    def create_tables(self, *models: type[SQLModel]) -> None:
+        """Create ``models``' tables in this database if missing (several processes may race to)."""
+        for attempt in range(40):
+            try:
+                with self._errors("create tables"):
+                    SQLModel.metadata.create_all(self._write_engine, tables=[_table(m) for m in models])
+                return
+            except StoreError as exc:
+                if not exc.retryable or attempt == 39:
+                    raise
+                time.sleep(0.05 + 0.05 * attempt)
+
+    def reading(self, doing: str) -> AbstractContextManager[Session]:
+        """A read session; database errors become ``StoreError`` saying what was being done."""
+        return self._read(doing)
+
+    def writing(self, doing: str) -> AbstractContextManager[Session]:
+        """One write transaction (SQLite: ``BEGIN IMMEDIATE``); errors become ``StoreError``."""
+        return self._write(doing)
+
     # -- plumbing ----------------------------------------------------------------------------------
 
     @contextmanager
@@ -254,32 +276,6 @@ class Store:
             Session(self._write_engine, expire_on_commit=False) as session,
             session.begin(),
         ):
-            yield session
-
-    # -- for other stores sharing this database (the drift ledger) ---------------------------------
-
-    def ensure_tables(self, *models: type[SQLModel]) -> None:
-        """Create the tables of ``models`` if missing (same retry as the store's own tables)."""
-        for attempt in range(40):
-            try:
-                with self._errors("create the driftctl tables"):
-                    SQLModel.metadata.create_all(self._write_engine, tables=[_table(m) for m in models])
-                return
-            except StoreError as exc:
-                if not exc.retryable or attempt == 39:
-                    raise
-                time.sleep(0.05 + 0.05 * attempt)
-
-    @contextmanager
-    def reading(self, doing: str) -> Iterator[Session]:
-        """A read session; database errors become ``StoreError`` naming ``doing``."""
-        with self._read(doing) as session:
-            yield session
-
-    @contextmanager
-    def writing(self, doing: str) -> Iterator[Session]:
-        """One write transaction (on SQLite, taken up front); errors become ``StoreError``."""
-        with self._write(doing) as session:
             yield session
 
     def _ensure_head(self) -> None:

@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "doctor": "doctor:doctor",
     "runs": "runs:runs",
     "sandbox": "sandbox:sandbox",
+    "serve": "serve:serve",
+    "trigger": "serve:trigger",
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import importlib
 import json
@@ -93,34 +92,19 @@ def llm_drafter(config_path: Path | None, drafter: str) -> tuple[Any, int]:
     """The LLM drafter asked for (``llm``), or configured (``auto``), and its redraft budget; else None.
 
     Endpoint: the `llm:` section of driftctl.yaml, overridden by DRIFTCTL_LLM_BASE_URL and
-    DRIFTCTL_LLM_MODEL; the key is read from the environment variable it names.
+    DRIFTCTL_LLM_MODEL; the key is read from the environment variable it names (the same resolution
+    as the core's runtime).
     """
     if drafter == "rules":
         return None, 2
     from driftctl.config import find_config, load_config
-    from driftctl.draft.llm import LlmConfig, LlmDrafter
+    from driftctl.reconcile.options import ReconcileOptions
+    from driftctl.reconcile.runtime import configured_llm
+    from driftctl.reconcile.runtime import llm_drafter as build
 
     path = config_path or find_config()
-    settings = load_config(path).llm if path is not None else None
-    base_url = os.environ.get("DRIFTCTL_LLM_BASE_URL") or (settings.base_url if settings else None)
-    model = os.environ.get("DRIFTCTL_LLM_MODEL") or (settings.model if settings else None)
-    if not base_url or not model:
-        if drafter == "auto":
-            return None, 2
-        raise DriftctlError(
-            "--drafter llm needs an endpoint: an `llm:` section in driftctl.yaml (base_url, model), "
-            "or DRIFTCTL_LLM_BASE_URL and DRIFTCTL_LLM_MODEL",
-            hint="e.g. DRIFTCTL_LLM_BASE_URL=http://127.0.0.1:8000/v1 DRIFTCTL_LLM_MODEL=qwen2.5-coder",
-        )
-    key_env = os.environ.get("DRIFTCTL_LLM_API_KEY_ENV") or (
-        settings.api_key_env if settings else "OPENAI_API_KEY"
-    )
-    config = LlmConfig(base_url=base_url, model=model, api_key_env=key_env)
-    attempts = 2
-    if settings is not None:
-        config = dataclasses.replace(config, timeout_s=settings.timeout_s, max_retries=settings.max_retries)
-        attempts = settings.max_attempts
-    return LlmDrafter(config), attempts
+    settings = configured_llm(load_config(path).llm if path is not None else None)
+    return build(ReconcileOptions(drafter=drafter), settings)  # type: ignore[arg-type]  # a click.Choice
 
 
 POSTGRES_HINT = "pip install 'driftctl[postgres]' (psycopg 3); the URL looks like postgresql+psycopg://…"
@@ -182,33 +166,19 @@ def runtime(
     database: str | None = None,
     read_only: bool = False,
     announce: bool | None = None,
-    **options: Any,
-) -> tuple[Any, Any]:
-    """The store, data directory and options every reconcile-side command shares, and the config path.
+) -> Any:
+    """The runtime every reconcile-side command shares, built by the core (the one place) on the store
+    ``--database``/``$DRIFTCTL_DATABASE_URL`` names (a read-only command never creates one).
 
     ``announce`` (default: not ``quiet``) prints which store is used, one line on stderr."""
-    from driftctl.audit.store import default_database_path
     from driftctl.config import find_config
-    from driftctl.detect.engine import Policy
-    from driftctl.detect.severity import load_severity_rules
-    from driftctl.ledger.ledger import DriftLedger
-    from driftctl.reconcile.pipeline import ReconcileOptions, Runtime
+    from driftctl.core import build_runtime
 
     path = config_path or find_config()
-    db = default_database_path(path)
     store = open_store(
         path, database, read_only=read_only, announce=not quiet if announce is None else announce
     )
-    rt = Runtime(
-        store=store,
-        data_dir=db.parent,
-        policy=Policy(load_severity_rules(None)),
-        options=ReconcileOptions(**options),
-        progress=(lambda _m: None) if quiet else progress,
-        shared_lock=not store.url.startswith("sqlite"),
-    )
-    rt.policy = dataclasses.replace(rt.policy, ledger=DriftLedger(store, run_id=rt.run_id))
-    return rt, path
+    return build_runtime(path, progress=(lambda _m: None) if quiet else progress, store=store)
 
 
 def detect_ledger(config_path: Path | None, plan_files: tuple[Path, ...]) -> Any:
@@ -226,13 +196,6 @@ def detect_ledger(config_path: Path | None, plan_files: tuple[Path, ...]) -> Any
         return None
     store = open_store(path, None, read_only=False, announce=False)
     return DriftLedger(store, run_id=secrets.token_hex(6))
-
-
-def one_target(workspace: str, config_path: Path | None) -> Any:
-    from driftctl.detect.targets import resolve_targets
-
-    targets, _ = resolve_targets((workspace,), config_path, ())
-    return targets[0]
 
 
 def open_sandbox(directory: Path | None, show_progress: bool = True) -> Any:

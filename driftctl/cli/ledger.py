@@ -73,7 +73,7 @@ def list_items(
     """Drift items of a workspace (--all: the history too)."""
     from driftctl.ledger.store import LedgerStore
 
-    rt, _ = runtime(config_path, True, database=database, read_only=True)
+    rt = runtime(config_path, True, database=database, read_only=True)
     store = LedgerStore(rt.store)
     items = store.history(workspace) if show_all else store.open_items(workspace)
     if output == "json":
@@ -115,7 +115,7 @@ def _close(
     from driftctl.errors import DriftctlError
     from driftctl.ledger.model import ItemStatus
 
-    rt, _ = runtime(config_path, True, database=database, read_only=True)
+    rt = runtime(config_path, True, database=database, read_only=True)
     assert rt.policy.ledger is not None
     try:
         item = rt.policy.ledger.close(workspace, address, ItemStatus(status), by or _current_user(), reason)

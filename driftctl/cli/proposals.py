@@ -19,7 +19,6 @@ from driftctl.cli.common import (
     database_option,
     emit_json,
     handles_errors,
-    one_target,
     output_option,
     runtime,
 )
@@ -68,12 +67,12 @@ def list_proposals(
     output: str,
 ) -> None:
     """List saved proposals: what reconcile would not apply on its own, and why."""
+    from driftctl import core
     from driftctl.cli.wrap import wrap_indented
 
-    rt, _ = runtime(config_path, output == "json", database=database, read_only=True)
-    rows = rt.store.proposals(status=status, workspace=workspace)
-    if status is None and not show_all:
-        rows = [r for r in rows if r.status in ("pending", "approved", "needs_human", "blocked")]
+    rt = runtime(config_path, output == "json", database=database, read_only=True)
+    open_only = status is None and not show_all
+    rows = core.list_proposals(rt, status=status, workspace=workspace, open_only=open_only)
     if output == "json":
         emit_json([r.model_dump() for r in rows])
         return
@@ -102,10 +101,10 @@ def list_proposals(
 @handles_errors
 def approve(proposal_id: str, config_path: Path | None, database: str | None, by: str | None) -> None:
     """Approve a pending proposal; `driftctl proposals apply ID` then applies it (after re-checking it)."""
-    from driftctl.reconcile.approvals import approve as do_approve
+    from driftctl import core
 
-    rt, _ = runtime(config_path, False, database=database, read_only=True)
-    row = do_approve(rt, proposal_id, by)
+    rt = runtime(config_path, False, database=database, read_only=True)
+    row = core.approve_proposal(rt, proposal_id, by)
     click.echo(f"approved {row.id} ({row.summary}); apply it with `driftctl proposals apply {row.id}`")
 
 
@@ -120,10 +119,10 @@ def reject(
     proposal_id: str, config_path: Path | None, database: str | None, reason: str, by: str | None
 ) -> None:
     """Reject a proposal; it stays in the audit trail with the reason."""
-    from driftctl.reconcile.approvals import reject as do_reject
+    from driftctl import core
 
-    rt, _ = runtime(config_path, False, database=database, read_only=True)
-    row = do_reject(rt, proposal_id, reason, by)
+    rt = runtime(config_path, False, database=database, read_only=True)
+    row = core.reject_proposal(rt, proposal_id, by, reason)
     click.echo(f"rejected {row.id} ({row.summary})")
 
 
@@ -132,6 +131,7 @@ def reject(
 @config_option
 @database_option
 @click.option("--no-checkov", is_flag=True, help="Skip checkov if the plan must be re-scored.")
+@click.option("--by", default=None, help="Who applies (default: the current user; kept in the audit trail).")
 @output_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages on stderr.")
 @handles_errors
@@ -140,6 +140,7 @@ def apply_cmd(
     config_path: Path | None,
     database: str | None,
     no_checkov: bool,
+    by: str | None,
     output: str,
     quiet: bool,
 ) -> None:
@@ -153,18 +154,11 @@ def apply_cmd(
     refreshed object in state; if the drift remains, the edit is rolled back.
     Exit codes: 0 applied, 2 not applied (stale or failed), 1 error.
     """
-    from driftctl.assess.engine import AssessOptions
-    from driftctl.reconcile.approvals import apply_proposal
+    from driftctl import core
 
-    rt, path = runtime(
-        config_path,
-        quiet or output == "json",
-        database=database,
-        read_only=True,
-        assess=AssessOptions(checkov=not no_checkov),
-    )
-    row = rt.store.proposal(proposal_id)
-    result = apply_proposal(rt, one_target(row.workspace, path), row.id)
+    rt = runtime(config_path, quiet or output == "json", database=database, read_only=True)
+    options = core.ReconcileOptions(checkov=not no_checkov)
+    result = core.apply_proposal(rt, proposal_id, options, by=by)
     if output == "json":
         emit_json(dataclasses.asdict(result))
     else:
@@ -184,7 +178,7 @@ def breaker() -> None:
 @handles_errors
 def breaker_status(config_path: Path | None, database: str | None, output: str) -> None:
     """Show every workspace's breaker."""
-    rt, _ = runtime(config_path, output == "json", database=database, read_only=True)
+    rt = runtime(config_path, output == "json", database=database, read_only=True)
     rows = rt.store.breakers()
     if output == "json":
         emit_json([r.model_dump() for r in rows])
@@ -203,7 +197,7 @@ def breaker_status(config_path: Path | None, database: str | None, output: str) 
 @handles_errors
 def breaker_reset(workspace: str, config_path: Path | None, database: str | None) -> None:
     """Close WORKSPACE's breaker: auto-apply is allowed again."""
-    rt, _ = runtime(config_path, False, database=database, read_only=True)
+    rt = runtime(config_path, False, database=database, read_only=True)
     rt.store.reset_breaker(workspace)
     rt.audit("alert", "breaker_reset", {"message": f"breaker of {workspace} reset"}, workspace=workspace)
     click.echo(f"breaker of {workspace} is closed")

@@ -12,7 +12,6 @@ from driftctl.cli.common import (
     config_option,
     database_option,
     handles_errors,
-    llm_drafter,
     markdown_output_option,
     no_checkov_option,
     runtime,
@@ -84,30 +83,21 @@ def reconcile(
     4 a workspace was skipped (locked), 1 error (usage errors too). A scheduled job should treat
     0 and 3 as success.
     """
+    from driftctl import core
     from driftctl.assess.checkov_scan import warm_up
-    from driftctl.assess.engine import AssessOptions
-    from driftctl.detect.targets import resolve_targets
-    from driftctl.models import Strategy
-    from driftctl.reconcile.pipeline import reconcile as run_reconcile
     from driftctl.report.reconcile import render_reconcile
 
     if not no_checkov:
         warm_up()  # checkov imports itself while Terraform plans
-    llm, attempts = llm_drafter(config_path, drafter)
-    rt, path = runtime(
-        config_path,
-        quiet,
-        database=database,
-        announce=not quiet and output != "json",
-        mode=mode,
+    rt = runtime(config_path, quiet, database=database, announce=not quiet and output != "json")
+    options = core.ReconcileOptions(
+        mode=mode,  # type: ignore[arg-type]  # click.Choice checked these three
         dry_run=dry_run,
-        assess=AssessOptions(checkov=not no_checkov),
-        llm=llm,
-        max_attempts=attempts,
-        strategy=Strategy(strategy) if strategy else None,
+        strategy=strategy,  # type: ignore[arg-type]
+        drafter=drafter,  # type: ignore[arg-type]
+        checkov=not no_checkov,
     )
-    targets, _ = resolve_targets(workspaces, path, ())
-    report = run_reconcile(targets, rt)
+    report = core.reconcile(core.resolve_workspaces(workspaces, rt), rt, options)
     use_color = color if color is not None else sys.stdout.isatty() and "NO_COLOR" not in os.environ
     from driftctl.cli.wrap import width
 

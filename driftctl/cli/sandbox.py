@@ -188,8 +188,10 @@ def sandbox_plan(directory: Path | None, refresh_only: bool) -> None:
     plan_file = sb.layout.root / "sandbox-plan.tfplan"
     outcome = tf.plan(refresh_only=refresh_only, out=plan_file)
     click.echo(outcome.result.stdout)
+    changed = outcome.changes
     if refresh_only:
         # Terraform's -detailed-exitcode says 2 for some refresh-only plans with no drift at all;
         # the plan's own resource_drift is the honest answer.
-        bool(tf.show_json(plan_file).get("resource_drift"))
+        changed = bool(tf.show_json(plan_file).get("resource_drift"))
     plan_file.unlink(missing_ok=True)
+    sys.exit(2 if changed else 0)

@@ -58,9 +58,20 @@ class Ledger(Protocol):
     """Where findings are remembered between plans (``driftctl.ledger.DriftLedger``)."""
 
     def merge(
-        self, target: Target, plan: Plan, findings: Sequence[Finding], pending: Sequence[PendingChange]
+        self,
+        target: Target,
+        plan: Plan,
+        findings: Sequence[Finding],
+        pending: Sequence[PendingChange],
+        *,
+        record: bool = True,
     ) -> tuple[list[Finding], list[PendingChange]]:
-        """The plan's findings and pending changes merged with what the ledger still holds."""
+        """The plan's findings and pending changes merged with what the ledger still holds; the
+        ledger itself updated only when ``record`` (a dry run reads it and writes nothing)."""
+        ...
+
+    def for_run(self, run_id: str) -> Ledger:
+        """The same ledger, its audit rows (flag, unflag) under ``run_id``."""
         ...
 
     def healed(self, workspace: str, address: str, run_id: str) -> None:
@@ -89,13 +100,14 @@ class Policy:
 
 
 def plan_findings(
-    target: Target, plan: Plan, policy: Policy
+    target: Target, plan: Plan, policy: Policy, *, record: bool = True
 ) -> tuple[list[Finding], list[PendingChange]]:
-    """Findings and pending changes of one plan, merged with the ledger for a workspace target."""
+    """Findings and pending changes of one plan, merged with the ledger for a workspace target
+    (``record`` false: the ledger is read, not written — a dry run)."""
     findings, pending = detect_plan(plan)
     if policy.ledger is None or target.path is None:
         return findings, pending
-    return policy.ledger.merge(target, plan, findings, pending)
+    return policy.ledger.merge(target, plan, findings, pending, record=record)
 
 
 def finish(

@@ -47,10 +47,23 @@ class DriftLedger:
         self.clock = clock
         self.new_id = new_id
 
+    def for_run(self, run_id: str) -> DriftLedger:
+        """The same ledger, its audit rows under another run id (a runtime's ``new_run``)."""
+        other = DriftLedger(self.store, run_id=run_id, clock=self.clock, new_id=self.new_id)
+        other.items = self.items
+        return other
+
     def merge(
-        self, target: Target, plan: Plan, findings: Sequence[Finding], pending: Sequence[PendingChange]
+        self,
+        target: Target,
+        plan: Plan,
+        findings: Sequence[Finding],
+        pending: Sequence[PendingChange],
+        *,
+        record: bool = True,
     ) -> tuple[list[Finding], list[PendingChange]]:
-        """The plan's findings and pending changes merged with the ledger; the ledger updated."""
+        """The plan's findings and pending changes merged with the ledger; the ledger updated unless
+        ``record`` is false (a dry run reads the ledger and writes nothing, not even flapping rows)."""
         now = self.clock()
         open_items = self.items.open_items(target.name)
         view = PlanView(
@@ -68,8 +81,9 @@ class DriftLedger:
             last_apply=self.items.last_apply(target.name),
         )
         rule = FlapRule(timedelta(seconds=target.flapping_window_s), target.flapping_heals)
-        items, flaps = self._flapping(target.name, merged.items, rule, now)
-        self.items.save(items)
+        items, flaps = self._flapping(target.name, merged.items, rule, now, record=record)
+        if record:
+            self.items.save(items)
         out = [
             replace(f, ledger=replace(f.ledger, flapping=flaps[f.address].text))
             if f.address in flaps and f.ledger is not None
@@ -121,7 +135,7 @@ class DriftLedger:
     # -- flapping ------------------------------------------------------------------------------
 
     def _flapping(
-        self, workspace: str, items: Sequence[LedgerItem], rule: FlapRule, now: datetime
+        self, workspace: str, items: Sequence[LedgerItem], rule: FlapRule, now: datetime, *, record: bool
     ) -> tuple[list[LedgerItem], dict[str, Flapping]]:
         open_addresses = [i.address for i in items if i.is_open]
         healed = self.items.healed_since(workspace, open_addresses, now - rule.window)
@@ -131,14 +145,14 @@ class DriftLedger:
             flap = flapping(item, [h for h in healed if h.address == item.address], rule, now)
             if flap is not None:
                 flaps[item.address] = flap
-                if item.flapping_since is None:
+                if item.flapping_since is None and record:
                     item = replace(item, flapping_since=now)
                     self._audit(
                         item,
                         "flapping",
                         {**flap.to_json(), "window": window_text(rule.window), "threshold": rule.heals},
                     )
-            elif item.flapping_since is not None:
+            elif item.flapping_since is not None and record:
                 why = (
                     "closed as " + item.status.value if not item.is_open else "fewer heals within the window"
                 )

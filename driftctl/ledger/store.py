@@ -135,7 +135,7 @@ class LedgerStore:
         # On first use, not on construction: a read-only command that never looks at the ledger
         # writes nothing to the database.
         if not self._ready:
-            self.store.ensure_tables(LedgerRow)
+            self.store.create_tables(LedgerRow)
             self._ready = True
         return self.store
 

@@ -2,9 +2,10 @@
 
 ``apply`` re-checks before it acts: the workspace lock, the proposal's status, and for a revert the
 freshness of its saved plan (state serial/lineage, code hash, the plan file's sha256). A stale plan is
-never applied: the finding is re-detected, re-drafted and re-scored, and only a fix that verifies and
-is not blocked is applied, as a new pinned plan. An adopt is applied by writing its verified diff
-into the code and confirming that the drift no longer plans; a failed confirmation rolls it back.
+never applied: the finding is re-detected, re-drafted and re-scored (the same heal path as
+`reconcile`), and only a fix that verifies and is not blocked is applied, as a new pinned plan. An
+adopt is applied by writing its verified edits (from the stored record, never a rendered document)
+into the code, a targeted apply and a confirming plan; if the drift stays, the edits are rolled back.
 """
 
 from __future__ import annotations
@@ -12,20 +13,23 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from driftctl.detect.engine import Target, terraform_for
+from driftctl.detect.engine import Target
 from driftctl.errors import ConfigError, DriftctlError
-from driftctl.models import DecisionKind, Proposal, Strategy
-from driftctl.reconcile.freshness import Fingerprint, fingerprint
-from driftctl.reconcile.pipeline import Runtime, _apply_plan, _draft, _findings, _plan, _record, _Work
-from driftctl.verify import VerifyContext, planned_changes, planned_from, workspace_root
+from driftctl.models import DecisionKind, FileEdit, Strategy, VerifiedFix
+from driftctl.reconcile.act import apply_fix, confirmed
+from driftctl.reconcile.freshness import Fingerprint
+from driftctl.reconcile.options import ReconcileOptions
+from driftctl.reconcile.persist import record
+from driftctl.reconcile.records import StoredProposal, decode, to_edits
+from driftctl.reconcile.runtime import Runtime
+from driftctl.reconcile.session import WorkspaceRun, verify_context
+from driftctl.verify import apply_edits, planned_changes, workspace_root
 
 if TYPE_CHECKING:
     from driftctl.audit.tables import ProposalRow
@@ -43,7 +47,7 @@ class ApplyResult:
     replanned: bool = False
 
 
-def _who(by: str | None) -> str:
+def who(by: str | None) -> str:
     if by:
         return by
     try:
@@ -52,38 +56,54 @@ def _who(by: str | None) -> str:
         return "unknown"
 
 
-def approve(rt: Runtime, proposal_id: str, by: str | None = None) -> ProposalRow:
+def approve(rt: Runtime, proposal_id: str, by: str | None = None, source: str | None = None) -> ProposalRow:
     row = rt.store.proposal(proposal_id)
     if row.status not in APPROVABLE:
         raise ConfigError(
             f"proposal {row.id} is {row.status}; only a pending proposal can be approved",
             hint="`driftctl proposals` lists them with their status",
         )
-    who = _who(by)
-    row = rt.store.update_proposal(row.id, status="approved", approved_by=who)
-    rt.audit(
-        "approval", "approved", {"proposal": row.id, "by": who}, workspace=row.workspace, subject=row.address
-    )
-    return row
-
-
-def reject(rt: Runtime, proposal_id: str, reason: str, by: str | None = None) -> ProposalRow:
-    row = rt.store.proposal(proposal_id)
-    if row.status not in ("pending", "approved", "needs_human", "blocked"):
-        raise ConfigError(f"proposal {row.id} is {row.status}; it can no longer be rejected")
-    who = _who(by)
-    row = rt.store.update_proposal(row.id, status="rejected", reason=reason)
+    by_whom = who(by)
+    row = rt.store.update_proposal(row.id, status="approved", approved_by=by_whom)
     rt.audit(
         "approval",
-        "rejected",
-        {"proposal": row.id, "by": who, "reason": reason},
+        "approved",
+        {"proposal": row.id, "by": by_whom} | ({"source": source} if source else {}),
         workspace=row.workspace,
         subject=row.address,
     )
     return row
 
 
-def apply_proposal(rt: Runtime, target: Target, proposal_id: str) -> ApplyResult:
+def reject(
+    rt: Runtime, proposal_id: str, reason: str, by: str | None = None, source: str | None = None
+) -> ProposalRow:
+    row = rt.store.proposal(proposal_id)
+    if row.status not in ("pending", "approved", "needs_human", "blocked"):
+        raise ConfigError(f"proposal {row.id} is {row.status}; it can no longer be rejected")
+    by_whom = who(by)
+    row = rt.store.update_proposal(row.id, status="rejected", reason=reason)
+    rt.audit(
+        "approval",
+        "rejected",
+        {"proposal": row.id, "by": by_whom, "reason": reason} | ({"source": source} if source else {}),
+        workspace=row.workspace,
+        subject=row.address,
+    )
+    return row
+
+
+def apply_proposal(
+    rt: Runtime,
+    target: Target,
+    proposal_id: str,
+    options: ReconcileOptions | None = None,
+    *,
+    by: str | None = None,
+    source: str | None = None,
+) -> ApplyResult:
+    """Apply an approved proposal after re-checking it; ``by`` and ``source`` go into the audit trail."""
+    options = options or ReconcileOptions()
     row = rt.store.proposal(proposal_id)
     if row.status != "approved":
         raise ConfigError(
@@ -93,65 +113,65 @@ def apply_proposal(rt: Runtime, target: Target, proposal_id: str) -> ApplyResult
         )
     if row.workspace != target.name:
         raise ConfigError(f"proposal {row.id} belongs to workspace {row.workspace}, not {target.name}")
+    stored = decode(row.data, row.id)
     lock = rt.lock_for(target.name, target.timeout)
     if not lock.acquire():
         raise DriftctlError(
             f"workspace {target.name} is locked by {lock.holder()}; try again when it is done"
         )
     try:
+        rt.audit(
+            "approval",
+            "apply_requested",
+            {"proposal": row.id, "by": who(by), "source": source, "trigger": options.trigger},
+            workspace=row.workspace,
+            subject=row.address,
+        )
         with tempfile.TemporaryDirectory(prefix="driftctl-apply-") as tmp:
-            assert target.path is not None
-            tf_at = terraform_for(target)
-            work = _Work(target, rt, "propose", Path(tmp), time.perf_counter(), tf_at, tf_at(target.path))
+            run = WorkspaceRun.open(target, rt, options, Path(tmp), mode="propose")
             if row.strategy == Strategy.REVERT.value:
-                result = _apply_revert(work, row)
+                result = _apply_revert(run, row, stored)
             else:
-                result = _apply_adopt(work, row)
+                result = _apply_adopt(run, row, stored)
     finally:
         lock.release()
     rt.store.update_proposal(row.id, status=result.status, reason=result.message)
     return result
 
 
-def _apply_revert(work: _Work, row: ProposalRow) -> ApplyResult:
-    assert work.target.path is not None
-    root = workspace_root(work.target.path)
-    now = fingerprint(work.tf, root)
+def _apply_revert(run: WorkspaceRun, row: ProposalRow, stored: StoredProposal) -> ApplyResult:
+    assert run.target.path is not None
+    now = run.now()
     moved = now.changes_since(Fingerprint.from_json(json.loads(row.fingerprint or "{}")))
     plan_file = Path(row.plan_path) if row.plan_path else None
     if plan_file is None or not plan_file.is_file():
         moved.append("the saved plan is gone")
     elif hashlib.sha256(plan_file.read_bytes()).hexdigest() != row.plan_sha256:
         moved.append("the saved plan's bytes are not the ones scored")
-    if not moved:
-        assert plan_file is not None
-        proposal = _stored_proposal(row)
-        return _apply_and_confirm(work, row, proposal, plan_file, replanned=False)
+    if not moved and plan_file is not None and row.plan_sha256:
+        v = stored.verification
+        fix = VerifiedFix(plan_file, row.plan_sha256, v.changes if v is not None else ())
+        return _apply_and_confirm(run, row, fix, replanned=False)
     message = f"the plan of proposal {row.id} is stale ({', '.join(moved)}): re-planning and re-scoring"
-    work.say(message)
-    work.audit(
+    run.say(message)
+    run.audit(
         "decision",
         "stale",
         {"proposal": row.id, "message": message, "plan_sha256": row.plan_sha256},
         row.address,
     )
-    work.fresh = now
-    plan, shown = _plan(work, work.scratch / "detect")
-    work.plan_doc = json.loads(shown)
-    finding = next((f for f in _findings(work, plan) if f.address == row.address), None)
+    run.fresh = now
+    plan, findings = run.detect(run.scratch / "detect")
+    finding = next((f for f in findings if f.address == row.address), None)
     if finding is None:
         return ApplyResult(
             row.id, row.address, "superseded", f"{row.address} no longer drifts; nothing to apply"
         )
-    ctx = VerifyContext(
-        workspace=work.target.path,
-        terraform_at=work.tf_at,
-        baseline=planned_from(plan.changes),
-        var_files=work.target.var_files,
-    )
-    proposal, new_plan = _draft(work, ctx, finding, work.scratch / "replan", Strategy.REVERT)
-    _record(work, proposal)
-    if not proposal.accepted or new_plan is None:
+    ctx = verify_context(run.target, run.tf_at, plan)
+    heal = run.heal(ctx, finding, run.scratch / "replan", Strategy.REVERT)
+    record(run, heal.proposal)
+    proposal = heal.proposal
+    if heal.fix is None:
         why = proposal.verification.reason if proposal.verification else "no fix could be drafted"
         return ApplyResult(row.id, row.address, "stale", f"re-planned and not applied: {why}")
     if proposal.decision is not None and proposal.decision.kind is DecisionKind.BLOCK:
@@ -161,107 +181,75 @@ def _apply_revert(work: _Work, row: ProposalRow) -> ApplyResult:
             "stale",
             "re-planned and not applied: " + "; ".join(proposal.decision.reasons),
         )
-    return _apply_and_confirm(work, row, proposal, new_plan, replanned=True)
-
-
-def _stored_proposal(row: ProposalRow) -> Proposal:
-    """Enough of the stored proposal to apply it: the finding's address and the pinned plan hash."""
-    from driftctl.models import Draft, Finding, FindingKind, ResourceAddress, Verification
-
-    data = json.loads(row.data)
-    f = data.get("finding", {})
-    finding = Finding(ResourceAddress(row.address, "", ""), FindingKind(f.get("kind", "changed")), ())
-    draft = Draft(row.address, Strategy(row.strategy), "stored")
-    return Proposal(finding, draft, Verification(True, "approved", plan_sha256=row.plan_sha256))
+    return _apply_and_confirm(run, row, heal.fix, replanned=True)
 
 
 def _apply_and_confirm(
-    work: _Work, row: ProposalRow, proposal: Proposal, plan_file: Path, *, replanned: bool
+    run: WorkspaceRun, row: ProposalRow, fix: VerifiedFix, *, replanned: bool
 ) -> ApplyResult:
-    pinned = proposal.verification.plan_sha256 if proposal.verification else None
-    seq = _apply_plan(work, proposal, plan_file, auto=False, proposal_id=row.id)
+    seq = apply_fix(run, row.address, fix, auto=False, proposal_id=row.id)
     if seq is None:
         return ApplyResult(
-            row.id, row.address, "failed", "terraform apply failed; see `driftctl audit list`", pinned
+            row.id, row.address, "failed", "terraform apply failed; see `driftctl audit list`", fix.sha256
         )
-    plan, _ = _plan(work, work.scratch / "confirm")
-    gone = row.address not in {f.address for f in _findings(work, plan)}
-    work.audit(
-        "action",
-        "confirmed" if gone else "heal_failed",
-        {"confirms_seq": seq, "proposal": row.id},
-        subject=row.address,
-    )
-    work.rt.store.record_heal(work.name, gone, work.target.breaker_failures)
-    if gone and work.rt.policy.ledger is not None:
-        work.rt.policy.ledger.healed(work.name, row.address, work.rt.run_id)
+    gone = confirmed(run, row.address, seq, run.remaining(run.scratch / "confirm"), proposal_id=row.id)
     if not gone:
         return ApplyResult(
-            row.id, row.address, "failed", "applied, but the drift is still there", pinned, replanned
+            row.id, row.address, "failed", "applied, but the drift is still there", fix.sha256, replanned
         )
     what = "re-planned, re-scored and applied" if replanned else "applied the approved plan"
-    return ApplyResult(row.id, row.address, "applied", f"{what}; the drift is gone", pinned, replanned)
+    return ApplyResult(row.id, row.address, "applied", f"{what}; the drift is gone", fix.sha256, replanned)
 
 
-def _git_apply(root: Path, diff: str, *reverse: str) -> None:
-    for check in (("--check",), ()):
-        result = subprocess.run(
-            ["git", "apply", "-p1", *check, *reverse, "-"],
-            cwd=root,
-            input=diff.encode(),
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-        if result.returncode != 0:
-            why = result.stderr.decode(errors="replace").strip()
-            raise DriftctlError(f"the proposal's diff does not apply to {root}: {why}")
+def _undo(edits: tuple[FileEdit, ...]) -> tuple[FileEdit, ...]:
+    return tuple(FileEdit(e.path, e.after, e.before) for e in edits)
 
 
-def _apply_adopt(work: _Work, row: ProposalRow) -> ApplyResult:
-    assert work.target.path is not None
-    data = json.loads(row.data)
-    diff = "".join(e.get("diff", "") for e in data.get("proposal", {}).get("edits", []))
-    if not diff:
+def _apply_adopt(run: WorkspaceRun, row: ProposalRow, stored: StoredProposal) -> ApplyResult:
+    assert run.target.path is not None
+    edits = to_edits(stored)
+    if not edits:
         raise DriftctlError(f"proposal {row.id} holds no edit to apply")
-    root = workspace_root(work.target.path)
-    try:
-        _git_apply(root, diff)
-    except DriftctlError as exc:
-        return ApplyResult(row.id, row.address, "stale", f"not applied: {exc.message}")
-    started = work.audit(
+    root = workspace_root(run.target.path)
+    for edit in edits:  # all checked before any is written: never half an edit
+        current = root / edit.path
+        if (current.read_text() if current.exists() else "") != edit.before:
+            return ApplyResult(
+                row.id, row.address, "stale", f"not applied: {edit.path} changed since the fix was drafted"
+            )
+    started = run.audit(
         "action",
         "started",
         {"action": "write-code", "auto": False, "proposal": row.id, "strategy": "adopt"},
         row.address,
     )
-    ledger, adopted = work.rt.policy.ledger, None
+    apply_edits(root, edits)
+    ledger, adopted = run.rt.policy.ledger, None
     try:
         # The code now matches reality; a targeted apply records the refreshed object in state, which
         # is what makes the drift go away (the apply itself changes nothing in the cloud).
-        plan_file = work.scratch / "adopt.tfplan"
-        work.tf.plan(out=plan_file, targets=[row.address], var_files=work.target.var_files)
-        changes, _digest = planned_changes(work.tf, plan_file, f"{row.address}: plan with the edit")
+        plan_file = run.scratch / "adopt.tfplan"
+        run.tf.plan(out=plan_file, targets=[row.address], var_files=run.target.var_files)
+        changes, _fix = planned_changes(run.tf, plan_file, f"{row.address}: plan with the edit")
         if changes:
             raise DriftctlError(f"with the edit {row.address} still plans a change")
-        work.tf.apply(plan_file)
+        run.tf.apply(plan_file)
         if ledger is not None:  # state now holds reality because the code does: not absorbed drift
-            adopted = ledger.adopted(work.name, row.address, f"proposal {row.id}")
-        plan, _ = _plan(work, work.scratch / "confirm")
-        if row.address in {f.address for f in _findings(work, plan)}:
+            adopted = ledger.adopted(run.name, row.address, f"proposal {row.id}")
+        if row.address in run.remaining(run.scratch / "confirm"):
             raise DriftctlError(f"{row.address} still drifts after the edit")
     except DriftctlError as exc:
-        _git_apply(root, diff, "-R")
+        apply_edits(root, _undo(edits))
         if ledger is not None and adopted is not None:
             ledger.reopen(adopted)
-        work.audit(
+        run.audit(
             "action",
             "failed",
             {"started_seq": started, "message": f"rolled back: {exc.message}"},
             row.address,
         )
         return ApplyResult(row.id, row.address, "failed", f"rolled back the edit: {exc.message}")
-    work.audit(
+    run.audit(
         "action", "finished", {"started_seq": started, "at": datetime.now(UTC).isoformat()}, row.address
     )
     return ApplyResult(row.id, row.address, "applied", f"wrote the adopt edit under {root}; commit it")

@@ -12,7 +12,7 @@ from driftctl.report.console import ledger_lines
 from driftctl.report.wrap import wrapped
 
 if TYPE_CHECKING:
-    from driftctl.reconcile.pipeline import ReconcileReport, WorkspaceResult
+    from driftctl.reconcile.results import ReconcileReport, WorkspaceResult
 
 SCHEMA_VERSION = "1"
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import msgspec
 
-from driftctl.scenarios.runner import ScenarioResult
+from driftctl.scenarios.results import ScenarioResult
 
 SCHEMA_VERSION = "1"
 

@@ -17,31 +17,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftctl.errors import DriftctlError, SandboxError
+from driftctl.reconcile.options import ReconcileOptions
+from driftctl.scenarios.results import ScenarioResult
 from driftctl.scenarios.spec import ScenarioFile
 
 if TYPE_CHECKING:
     from driftctl.assess.engine import AssessOptions
     from driftctl.detect.engine import Target
-    from driftctl.reconcile.pipeline import ReconcileReport, Runtime
+    from driftctl.reconcile.results import ReconcileReport
+    from driftctl.reconcile.runtime import Runtime
     from driftctl.sandbox.sandbox import Sandbox
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ScenarioResult:
-    name: str
-    summary: str
-    passed: bool
-    problems: tuple[str, ...] = ()
-    injected: tuple[str, ...] = ()
-    detected: tuple[str, ...] = ()
-    decisions: tuple[str, ...] = ()  # "address: decision → outcome"
-    healed: int = 0  # findings healed and confirmed
-    expected_healed: int = 0
-    seconds: float = 0.0  # injection → end of reconcile (the verified heal, when there is one)
-    exit_code: int | None = None
-    run_id: str = ""
 
 
 @dataclass
@@ -52,6 +39,7 @@ class ScenarioRun:
     rt: Runtime
     target: Target
     progress: Progress = field(default=lambda _m: None)
+    options: ReconcileOptions = field(default_factory=ReconcileOptions)
     _pristine: dict[Path, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -110,13 +98,10 @@ class ScenarioRun:
         path.write_text(text.replace(find, replace, 1))
 
     def _reconcile(self, mode: str, strategy: str | None) -> ReconcileReport:
-        from driftctl.models import Strategy
-        from driftctl.reconcile.pipeline import reconcile
+        from driftctl.core import reconcile
 
-        forced = Strategy(strategy) if strategy else None
-        self.rt.options = dataclasses.replace(self.rt.options, mode=mode, strategy=forced)
-        self.rt.run_id = _new_run_id()
-        return reconcile([self.target], self.rt)
+        options = self.options.replace(mode=mode, strategy=strategy)
+        return reconcile([self.target], self.rt, options)
 
     def _check(
         self, sf: ScenarioFile, report: ReconcileReport, injected: tuple[str, ...], seconds: float
@@ -192,39 +177,36 @@ class ScenarioRun:
         return [f"the patch does not contain {n!r}" for n in needles if n not in text]
 
 
-def _new_run_id() -> str:
-    import secrets
-
-    return secrets.token_hex(6)
-
-
 def open_run(
     sandbox: Sandbox,
     data_dir: Path,
     *,
     assess: AssessOptions | None = None,
+    checkov: bool | None = None,
     progress: Progress | None = None,
 ) -> ScenarioRun:
     """A run on ``sandbox`` with its own store under ``data_dir``; limits lifted so scenarios stay
-    independent (each heals many times an hour, and one failure must not open the breaker for the next)."""
-    from driftctl.audit.store import Store
+    independent (each heals many times an hour, one failure must not open the breaker for the next, and
+    the same address healed in scenario after scenario is not an address flapping)."""
     from driftctl.config import load_config
-    from driftctl.detect.engine import Policy
-    from driftctl.detect.severity import load_severity_rules
+    from driftctl.core import build_runtime
     from driftctl.detect.targets import from_workspace
-    from driftctl.reconcile.pipeline import ReconcileOptions, Runtime
 
     config = load_config(sandbox.layout.config_file)
     target = dataclasses.replace(
-        from_workspace(config.workspace("sandbox")), max_applies_per_hour=10_000, breaker_failures=100
+        from_workspace(config.workspace("sandbox")),
+        max_applies_per_hour=10_000,
+        breaker_failures=100,
+        flapping_heals=0,
     )
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     say = progress or (lambda _m: None)
-    rt = Runtime(
-        store=Store(f"sqlite:///{data_dir / 'scenarios.db'}"),
-        data_dir=data_dir,
-        policy=Policy(load_severity_rules(None)),
-        options=ReconcileOptions(assess=assess, lock_base_delay=0.5),
+    rt = build_runtime(
+        sandbox.layout.config_file,
         progress=say,
+        database_url=f"sqlite:///{data_dir / 'scenarios.db'}",
+        data_dir=data_dir,
     )
-    return ScenarioRun(sandbox, rt, target, say)
+    with_checkov = checkov if checkov is not None else (assess.checkov if assess is not None else True)
+    options = ReconcileOptions(drafter="rules", checkov=with_checkov, trigger="scenario", lock_base_delay=0.5)
+    return ScenarioRun(sandbox, rt, target, say, options)

@@ -207,3 +207,23 @@ def test_llm_drafts_both_an_adopt_and_a_revert(drifted: Sandbox, llm_env: object
     assert len(server.requests) == 2
     # What the user sees is what `terraform fmt` makes of the edit.
     assert '+    owner     = "team-obs"' in proposals[LOG_GROUP]["edits"][0]["diff"]
+
+
+def test_propose_applies_the_same_ignore_rules_as_detect(drifted: Sandbox) -> None:
+    # `propose` used to classify findings but skip the ignore rules, proposing fixes for drift that
+    # `detect` and `reconcile` ignore.
+    ignore = drifted.layout.workspace / ".driftctl-ignore.yaml"  # beside the workspace, by default
+    ignore.write_text(
+        "rules:\n"
+        f"  - address: '{LOG_GROUP}'\n"
+        "    path: 'tags.*'\n"
+        "    owner: team-obs\n"
+        "    reason: owner tags are managed in the console\n"
+    )
+    try:
+        code, report = propose(drifted)
+    finally:
+        ignore.unlink()
+    addresses = {p["address"] for p in report["proposals"]}  # type: ignore[attr-defined]
+    assert addresses == {SG}, report
+    assert code == 0

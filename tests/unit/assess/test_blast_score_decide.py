@@ -147,3 +147,13 @@ def test_warnings_and_new_checkov_failures_raise_risk_with_reasons() -> None:
 def test_assessment_clamps_to_unit_interval() -> None:
     assessment = Assessment(risk=0.2, confidence=0.9)
     assert decide(assessment, Gate(mode="auto")).kind is DecisionKind.AUTO_APPLY
+
+
+def test_a_hold_keeps_a_fix_that_would_auto_apply_as_a_proposal_with_its_reason() -> None:
+    draft, check = _verified(0.9)
+    assessment = score(
+        blast=blast_radius(plan("revert_tag"), WEIGHTS), rego=FakeRego(), draft=draft, verification=check
+    )
+    reason = "outside the maintenance window (daily 22:00-06:00 UTC): fixes are proposed, not applied"
+    held = decide(assessment, Gate(mode="auto", hold=reason))
+    assert held.kind is DecisionKind.PROPOSE and held.reasons == (reason,)

@@ -71,24 +71,24 @@ def test_a_shared_store_locks_through_the_database_and_a_held_workspace_is_skipp
     # Several machines sharing one store: the lock is a database row; the second reconciler skips the
     # workspace (exit 4), names who holds it, and writes the alert to the audit trail. No Terraform runs.
     from driftctl.audit.store import Store
+    from driftctl.core import ReconcileOptions, Runtime, Status, reconcile
     from driftctl.detect.engine import Policy, Target
     from driftctl.detect.severity import load_severity_rules
     from driftctl.errors import EXIT_SKIPPED
     from driftctl.reconcile.locks import DatabaseWorkspaceLock
-    from driftctl.reconcile.pipeline import ReconcileOptions, Runtime, Status, reconcile
 
     store = Store(f"sqlite:///{tmp_path / 'shared.db'}")
     rt = Runtime(
         store=store,
         data_dir=tmp_path,
         policy=Policy(load_severity_rules(None)),
-        options=ReconcileOptions(mode="auto"),
         progress=lambda _m: None,
         shared_lock=True,
     )
+    options = ReconcileOptions(mode="auto", drafter="rules")
     assert isinstance(rt.lock_for("prod", 600), DatabaseWorkspaceLock)
     assert store.try_lock("prod", "other-host:4242:abc", 600)
-    report = reconcile([Target(name="prod", path=tmp_path / "missing")], rt)
+    report = reconcile([Target(name="prod", path=tmp_path / "missing")], rt, options)
     (ws,) = report.workspaces
     assert ws.status is Status.SKIPPED and report.exit_code == EXIT_SKIPPED
     assert "other-host:4242:abc (database lock)" in ws.alerts[0]
@@ -96,7 +96,7 @@ def test_a_shared_store_locks_through_the_database_and_a_held_workspace_is_skipp
     assert alert.status == "skipped" and "other-host:4242:abc" in alert.data["message"]
     # Released by its holder, the next run gets past the lock (and then fails on the missing directory).
     store.unlock("prod", "other-host:4242:abc")
-    again = reconcile([Target(name="prod", path=tmp_path / "missing")], rt)
+    again = reconcile([Target(name="prod", path=tmp_path / "missing")], rt, options)
     assert again.workspaces[0].status is Status.ERROR and "is not a directory" in (
         again.workspaces[0].error or ""
     )

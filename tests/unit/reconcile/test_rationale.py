@@ -17,7 +17,7 @@ from driftctl.models import (
     Strategy,
     Verification,
 )
-from driftctl.reconcile.pipeline import rationale
+from driftctl.reconcile.narrate import rationale
 
 FINDING = Finding(
     ResourceAddress("aws_s3_bucket.logs", "aws_s3_bucket", "logs"),

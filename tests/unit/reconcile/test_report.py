@@ -7,7 +7,7 @@ import json
 import pytest
 
 from driftctl.errors import EXIT_CLEAN, EXIT_DRIFT, EXIT_ERROR, EXIT_HEALED, EXIT_SKIPPED
-from driftctl.reconcile.pipeline import ItemResult, Outcome, ReconcileReport, Status, WorkspaceResult
+from driftctl.reconcile.results import ItemResult, Outcome, ReconcileReport, Status, WorkspaceResult
 from driftctl.report.reconcile import render_reconcile
 
 SG = "module.app.module.network.aws_security_group.web"
