@@ -21,10 +21,19 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from driftctl.errors import ConfigError
 from driftctl.forge.settings import ForgeSettings
 from driftctl.service.settings import ServiceSettings
+from driftctl.yamlsafe import (
+    MAX_YAML_DEPTH,
+    BoundedLoader,
+    TooDeepError,
+    check_size,
+    read_capped,
+)
 
 CONFIG_NAMES = ("driftctl.yaml", "driftctl.yml")
 DEFAULT_SCHEDULE = "*/30 * * * *"
 DEFAULT_IGNORE_FILE = ".driftctl-ignore.yaml"
+MAX_TIMEOUT_S = 86_400  # a Terraform command may run a day; `.inf` or 1e300 would overflow the clocks
+MAX_LLM_TIMEOUT_S = 3_600
 
 Mode = Literal["detect", "propose", "auto"]
 Loc = Sequence[str | int]
@@ -87,22 +96,28 @@ class YamlSource:
 
 
 def read_yaml(path: Path, *, what: str = "file", allow_empty: bool = False) -> YamlSource | None:
-    """Parse one YAML document; ``None`` for an empty file if ``allow_empty``. Bad file → ``ConfigError``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError(f"{path}: cannot read {what}: {reason}") from exc
-    loader = yaml.SafeLoader(text)
+    """Parse one YAML document; ``None`` for an empty file if ``allow_empty``. Bad file → ``ConfigError``.
+
+    Hostile input fails fast with a ``ConfigError`` naming the file: too big, nested too deep, or
+    aliases expanding to too many values (bounds and reasons in ``driftctl.yamlsafe``).
+    """
+    text = read_capped(path, what)
+    loader = BoundedLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            check_size(path, what, node)
         # Before construction, which flattens ``<<`` merges into the tree and so hides real duplicates.
-        duplicates = list(_duplicate_keys(node)) if node is not None else []
+        duplicates = list(_duplicate_keys(node, set())) if node is not None else []
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(path, exc) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    except (TooDeepError, RecursionError):  # RecursionError: the composer recurses per level
+        raise ConfigError(
+            f"{path}: {what} is nested too deeply (more than {MAX_YAML_DEPTH} levels)"
+        ) from None
     finally:
         loader.dispose()
     if node is None:
@@ -141,8 +156,12 @@ def key_path(loc: Loc) -> str:
     return out
 
 
-def _duplicate_keys(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
+def _duplicate_keys(node: yaml.Node, visited: set[int]) -> Iterator[yaml.ScalarNode]:
     # PyYAML keeps the last of two equal keys without a word; in a config that silently drops a setting.
+    # A node reached again through an alias was already checked: each is walked once.
+    if id(node) in visited:
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
@@ -150,10 +169,10 @@ def _duplicate_keys(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
                 if key.value in seen:
                     yield key
                 seen.add(key.value)
-            yield from _duplicate_keys(value)
+            yield from _duplicate_keys(value, visited)
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            yield from _duplicate_keys(item)
+            yield from _duplicate_keys(item, visited)
 
 
 def _describe(err: Any, model: type[BaseModel]) -> str:
@@ -382,7 +401,8 @@ class _SettingsIn(_Strict):
     parallel: Annotated[int, Field(ge=1)] = 4
     thresholds: _ThresholdsIn = _ThresholdsIn()
     ignore_file: Annotated[str, Field(min_length=1)] | None = DEFAULT_IGNORE_FILE
-    timeout: Annotated[float, Field(gt=0)] = 600
+    # Seconds per Terraform command.
+    timeout: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] = 600
     var_files: list[Annotated[str, Field(min_length=1)]] = []
     backend_config: StrMap = {}
     env: StrMap = {}
@@ -412,7 +432,7 @@ class _LlmIn(_Strict):
     base_url: Annotated[str, Field(min_length=1)]
     model: Annotated[str, Field(min_length=1)]
     api_key_env: Annotated[str, Field(min_length=1)] = "OPENAI_API_KEY"
-    timeout_s: Annotated[float, Field(gt=0)] = 30
+    timeout_s: Annotated[float, Field(gt=0, le=MAX_LLM_TIMEOUT_S, allow_inf_nan=False)] = 30
     max_retries: Annotated[int, Field(ge=0, le=10)] = 3
     max_attempts: Annotated[int, Field(ge=0, le=5)] = 2
 

@@ -17,6 +17,7 @@ from driftctl.errors import EXIT_CLEAN, EXIT_DRIFT, EXIT_ERROR
 
 SENSITIVE = "(sensitive value)"
 UNKNOWN = "(known after apply)"
+HIDDEN_CHANGE_NOTE = "the value changed"  # a sensitive value changed; both sides read SENSITIVE
 
 
 class Severity(StrEnum):
@@ -58,6 +59,14 @@ class AttributeChange:
     before: Any = None
     after: Any = None
     sensitive: bool = False
+
+    @property
+    def note(self) -> str | None:
+        """Words for what the values cannot show: a masked value that changed reads the same on both
+        sides (``(sensitive value)``), so it says ``the value changed``."""
+        if self.kind is ChangeKind.MODIFIED and self.before == self.after:
+            return HIDDEN_CHANGE_NOTE
+        return None
 
 
 @dataclass(frozen=True, slots=True)

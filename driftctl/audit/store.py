@@ -28,6 +28,7 @@ from sqlmodel import Session, SQLModel, col
 from sqlmodel import select as sm_select
 
 from driftctl.audit.chain import GENESIS, ChainReport, ChainVerifier, canonical, entry_hash
+from driftctl.audit.readonly import read_only_url, sqlite_file, writable
 from driftctl.audit.tables import (
     AUDIT_KINDS,
     OPEN_PROPOSAL_STATUSES,
@@ -138,13 +139,18 @@ def _table(model: type[SQLModel]) -> Table:
     return table
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any, *, wal: bool = True) -> None:
     # The documented pysqlite recipe: stop the driver's own BEGIN so ``_on_sqlite_begin`` decides.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    if wal:
+        cursor.execute("PRAGMA journal_mode = WAL")
     cursor.close()
+
+
+def _on_read_only_connect(dbapi_connection: Any, record: Any) -> None:
+    _on_sqlite_connect(dbapi_connection, record, wal=False)
 
 
 def _on_sqlite_begin(conn: Connection) -> None:
@@ -154,14 +160,27 @@ def _on_sqlite_begin(conn: Connection) -> None:
 class Store:
     """The driftctl database: audit trail, proposals, breakers and locks."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        """``read_only``: the caller only reads; a SQLite file driftctl cannot write is then opened
+        read-only instead of failing (a writer gets a clear error before anything runs)."""
         self.url = url
         self._display_url = redact_url(url)
+        file = sqlite_file(url)
+        self.read_only = read_only and file is not None and file.is_file() and not writable(file)
+        if file is not None and not read_only and file.exists() and not writable(file):
+            raise StoreError(
+                f"database {file} is read-only, and this command writes to it",
+                hint="`driftctl audit verify`, `audit list`/`export` and `proposals` work on a read-only "
+                "database; to reconcile or approve, make it (and its directory) writable or point "
+                f"{DATABASE_URL_ENV} at a writable one",
+            )
         try:
             self._sqlite = make_url(url).get_backend_name() == "sqlite"
             if self._sqlite:
-                engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
-                event.listen(engine, "connect", _on_sqlite_connect)
+                engine_url = read_only_url(file) if self.read_only and file is not None else url
+                engine = create_engine(engine_url, connect_args={"timeout": BUSY_TIMEOUT_S})
+                listener = _on_read_only_connect if self.read_only else _on_sqlite_connect
+                event.listen(engine, "connect", listener)
                 event.listen(engine, "begin", _on_sqlite_begin)
             else:
                 engine = create_engine(url, pool_pre_ping=True)
@@ -177,7 +196,8 @@ class Store:
         self._snapshot_engine = (
             engine if self._sqlite else engine.execution_options(isolation_level="REPEATABLE READ")
         )
-        self._initialise()
+        if not self.read_only:
+            self._initialise()
 
     def _initialise(self, attempts: int = 40) -> None:
         """Tables and head. Two processes creating one new SQLite file at once can get SQLITE_BUSY
@@ -206,13 +226,26 @@ class Store:
             SQLModel.metadata.create_all(conn, tables=tables)
 
     @classmethod
-    def open(cls, default_sqlite: Path) -> Store:
-        """The store at ``$DRIFTCTL_DATABASE_URL``, else SQLite at ``default_sqlite`` (its dir made 0700)."""
+    def open(cls, default_sqlite: Path, *, read_only: bool = False) -> Store:
+        """The store at ``$DRIFTCTL_DATABASE_URL``, else SQLite at ``default_sqlite`` (its dir made 0700).
+
+        ``read_only``: see ``__init__``; an existing database is then never created or changed.
+        """
         url = os.environ.get(DATABASE_URL_ENV, "").strip()
         if not url:
-            default_sqlite.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not (read_only and default_sqlite.is_file()):
+                try:
+                    default_sqlite.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                except OSError as exc:
+                    nothing = f"no driftctl database at {default_sqlite}, so nothing was recorded there; "
+                    raise StoreError(
+                        f"{nothing if read_only else ''}cannot create {default_sqlite.parent} for the "
+                        f"driftctl database: {exc.strerror or exc}",
+                        hint="driftctl keeps its database and saved plans in .driftctl/ next to "
+                        f"driftctl.yaml: make that directory writable, or set {DATABASE_URL_ENV}",
+                    ) from None
             url = f"sqlite:///{default_sqlite}"
-        return cls(url)
+        return cls(url, read_only=read_only)
 
     @property
     def display_url(self) -> str:

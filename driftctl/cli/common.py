@@ -120,12 +120,19 @@ def postgres_url(url: str) -> str:
 
 
 def open_store(
-    config_path: Path | None, database: str | None, *, read_only: bool, announce: bool = True
+    config_path: Path | None,
+    database: str | None,
+    *,
+    read_only: bool,
+    announce: bool = True,
+    writes: bool = False,
 ) -> Any:
     """The store ``--database``/``$DRIFTCTL_DATABASE_URL`` names, else SQLite next to the config.
 
     A command that only reads (``read_only``) never creates a database: a missing SQLite file is an
     error naming where it looked, not an empty trail. ``announce`` prints which store, one line on stderr.
+    ``writes``: the command changes an existing store (approve, apply): it must not be created, yet
+    a SQLite file driftctl cannot write is an error up front, not a read-only store.
     """
     from driftctl.audit.store import Store, default_database_path
     from driftctl.config import find_config
@@ -139,7 +146,14 @@ def open_store(
                 hint="run `driftctl reconcile` first, or name the store with --database or "
                 f"${DATABASE_URL_ENV} (or the config with --config / $DRIFTCTL_CONFIG)",
             )
-        db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DriftctlError(
+                f"cannot create {db.parent} for the driftctl database: {exc.strerror or exc}",
+                hint="driftctl keeps its database and saved plans in .driftctl/ next to driftctl.yaml: "
+                f"make that directory writable, or name a store with --database / ${DATABASE_URL_ENV}",
+            ) from None
         url = f"sqlite:///{db}"
     elif read_only and url.startswith("sqlite:///"):
         file = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
@@ -153,7 +167,9 @@ def open_store(
             raise DriftctlError(
                 "the database URL is PostgreSQL but psycopg is not installed", hint=POSTGRES_HINT
             ) from None
-    store = Store(url)
+    # A SQLite file driftctl cannot write (read-only directory or file) is opened read-only by a
+    # command that only reads; a writer stops with one error naming it.
+    store = Store(url, read_only=read_only and not writes)
     if announce:
         progress(f"store: {store.display_url}")
     return store
@@ -166,9 +182,11 @@ def runtime(
     database: str | None = None,
     read_only: bool = False,
     announce: bool | None = None,
+    writes: bool = False,
 ) -> Any:
     """The runtime every reconcile-side command shares, built by the core (the one place) on the store
-    ``--database``/``$DRIFTCTL_DATABASE_URL`` names (a read-only command never creates one).
+    ``--database``/``$DRIFTCTL_DATABASE_URL`` names (a read-only command never creates one; ``writes``:
+    it changes an existing one, see :func:`open_store`).
 
     ``announce`` (default: not ``quiet``) prints which store is used, one line on stderr."""
     from driftctl.config import find_config
@@ -176,7 +194,11 @@ def runtime(
 
     path = config_path or find_config()
     store = open_store(
-        path, database, read_only=read_only, announce=not quiet if announce is None else announce
+        path,
+        database,
+        read_only=read_only,
+        announce=not quiet if announce is None else announce,
+        writes=writes,
     )
     return build_runtime(path, progress=(lambda _m: None) if quiet else progress, store=store)
 

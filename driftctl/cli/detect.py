@@ -143,9 +143,13 @@ def detect(
     else:
         text = render(report, output, color=bool(use_color) and output == "console")
     if out_file is not None:
-        tmp = out_file.with_name(out_file.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(out_file)
+        from driftctl.errors import DriftctlError
+        from driftctl.fileio import write_text_safely
+
+        try:
+            write_text_safely(out_file, text)  # /dev/null, a FIFO or a symlink is never replaced
+        except OSError as exc:
+            raise DriftctlError(f"cannot write the report to {out_file}: {exc.strerror or exc}") from None
         if not quiet:
             progress(f"report written to {out_file}")
     else:

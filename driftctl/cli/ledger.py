@@ -115,7 +115,7 @@ def _close(
     from driftctl.errors import DriftctlError
     from driftctl.ledger.model import ItemStatus
 
-    rt = runtime(config_path, True, database=database, read_only=True)
+    rt = runtime(config_path, True, database=database, read_only=True, writes=True)
     assert rt.policy.ledger is not None
     try:
         item = rt.policy.ledger.close(workspace, address, ItemStatus(status), by or _current_user(), reason)

@@ -103,7 +103,7 @@ def approve(proposal_id: str, config_path: Path | None, database: str | None, by
     """Approve a pending proposal; `driftctl proposals apply ID` then applies it (after re-checking it)."""
     from driftctl import core
 
-    rt = runtime(config_path, False, database=database, read_only=True)
+    rt = runtime(config_path, False, database=database, read_only=True, writes=True)
     row = core.approve_proposal(rt, proposal_id, by)
     click.echo(f"approved {row.id} ({row.summary}); apply it with `driftctl proposals apply {row.id}`")
 
@@ -121,7 +121,7 @@ def reject(
     """Reject a proposal; it stays in the audit trail with the reason."""
     from driftctl import core
 
-    rt = runtime(config_path, False, database=database, read_only=True)
+    rt = runtime(config_path, False, database=database, read_only=True, writes=True)
     row = core.reject_proposal(rt, proposal_id, by, reason)
     click.echo(f"rejected {row.id} ({row.summary})")
 
@@ -156,7 +156,7 @@ def apply_cmd(
     """
     from driftctl import core
 
-    rt = runtime(config_path, quiet or output == "json", database=database, read_only=True)
+    rt = runtime(config_path, quiet or output == "json", database=database, read_only=True, writes=True)
     options = core.ReconcileOptions(checkov=not no_checkov)
     result = core.apply_proposal(rt, proposal_id, options, by=by)
     if output == "json":
@@ -197,7 +197,7 @@ def breaker_status(config_path: Path | None, database: str | None, output: str) 
 @handles_errors
 def breaker_reset(workspace: str, config_path: Path | None, database: str | None) -> None:
     """Close WORKSPACE's breaker: auto-apply is allowed again."""
-    rt = runtime(config_path, False, database=database, read_only=True)
+    rt = runtime(config_path, False, database=database, read_only=True, writes=True)
     rt.store.reset_breaker(workspace)
     rt.audit("alert", "breaker_reset", {"message": f"breaker of {workspace} reset"}, workspace=workspace)
     click.echo(f"breaker of {workspace} is closed")

@@ -22,9 +22,9 @@ from driftctl import __version__
 from driftctl.detect.findings import detect_plan
 from driftctl.detect.ignore import IgnoreRule, apply_ignores, load_ignore_file
 from driftctl.detect.severity import SeverityRules, classify
-from driftctl.errors import DriftctlError
+from driftctl.errors import DriftctlError, PlanFormatError
 from driftctl.models import DetectReport, Finding, PendingChange, WorkspaceReport
-from driftctl.terraform.plan import Plan, parse_plan
+from driftctl.terraform.plan import TOO_DEEP, Plan, parse_plan
 
 if TYPE_CHECKING:
     from driftctl.terraform import Terraform
@@ -187,17 +187,20 @@ def detect_workspace(target: Target, policy: Policy, progress: Progress) -> Work
 
 
 def _report(target: Target, policy: Policy, plan: Plan, path: str, started: float) -> WorkspaceReport:
-    findings, pending = plan_findings(target, plan, policy)
-    return finish(
-        target.name,
-        path,
-        findings,
-        pending if policy.pending else [],
-        policy,
-        target.ignore_file,
-        terraform_version=plan.terraform_version,
-        started=started,
-    )
+    try:
+        findings, pending = plan_findings(target, plan, policy)
+        return finish(
+            target.name,
+            path,
+            findings,
+            pending if policy.pending else [],
+            policy,
+            target.ignore_file,
+            terraform_version=plan.terraform_version,
+            started=started,
+        )
+    except RecursionError:  # comparing and grading walk values once per level of nesting
+        raise PlanFormatError(f"{plan.source}: {TOO_DEEP}") from None
 
 
 def detect_one(target: Target, policy: Policy, progress: Progress) -> WorkspaceReport:

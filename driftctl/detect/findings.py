@@ -57,10 +57,19 @@ def _canon(value: Any) -> str:
 
 
 def diff_values(
-    before: Any, after: Any, *, set_paths: frozenset[str] = frozenset(), path: str = ""
+    before: Any,
+    after: Any,
+    *,
+    set_paths: frozenset[str] = frozenset(),
+    path: str = "",
+    hidden: frozenset[str] = frozenset(),
 ) -> Iterator[AttributeChange]:
-    """Every attribute path where ``before`` and ``after`` differ, depth first, in key order."""
-    if before == after:
+    """Every attribute path where ``before`` and ``after`` differ, depth first, in key order.
+
+    ``hidden`` holds the paths (and their ancestors) of masked values that read the same but changed
+    (see ``hidden_paths``): each is a ``modified`` change from ``(sensitive value)`` to itself.
+    """
+    if before == after and path not in hidden:
         return
     if isinstance(before, dict) and isinstance(after, dict):
         for key in sorted(before.keys() | after.keys()):
@@ -72,11 +81,16 @@ def diff_values(
                 if before[key] is not None:
                     yield AttributeChange(child, ChangeKind.REMOVED, before[key], None)
             else:
-                yield from diff_values(before[key], after[key], set_paths=set_paths, path=child)
+                yield from diff_values(
+                    before[key], after[key], set_paths=set_paths, path=child, hidden=hidden
+                )
         return
     if isinstance(before, list) and isinstance(after, list):
         if path in set_paths:
-            yield from _diff_set(before, after, path)
+            found = list(_diff_set(before, after, path))
+            if not found and path in hidden:  # a masked value inside an element changed
+                found = [AttributeChange(path, ChangeKind.MODIFIED, SENSITIVE, SENSITIVE)]
+            yield from found
             return
         for i in range(max(len(before), len(after))):
             child = f"{path}[{i}]"
@@ -85,7 +99,7 @@ def diff_values(
             elif i >= len(after):
                 yield AttributeChange(child, ChangeKind.REMOVED, before[i], None)
             else:
-                yield from diff_values(before[i], after[i], set_paths=set_paths, path=child)
+                yield from diff_values(before[i], after[i], set_paths=set_paths, path=child, hidden=hidden)
         return
     if before is None and after not in (None, [], {}):
         yield AttributeChange(path, ChangeKind.ADDED, None, after)
@@ -107,14 +121,19 @@ def _diff_set(before: list[Any], after: list[Any], path: str) -> Iterator[Attrib
 
 
 def collapse_tags(changes: Sequence[AttributeChange]) -> tuple[AttributeChange, ...]:
-    """Drop ``tags_all.X`` when ``tags.X`` carries the same change: one edit, reported once."""
-    tagged = {
-        (c.path[len("tags") :], c.before, c.after) for c in changes if c.path.startswith(("tags.", "tags["))
-    }
+    """Drop ``tags_all.X`` when ``tags.X`` carries the same change: one edit, reported once.
+
+    A sensitive ``tags.X`` drops ``tags_all.X`` whatever it shows: the provider's copy loses the mark,
+    and a secret too short to be masked everywhere would show there in clear.
+    """
+    tag_changes = [c for c in changes if c.path.startswith(("tags.", "tags["))]
+    tagged = {(c.path[len("tags") :], c.before, c.after) for c in tag_changes}
+    secret = {c.path[len("tags") :] for c in tag_changes if c.sensitive}
     kept = []
     for change in changes:
         if change.path.startswith(("tags_all.", "tags_all[")):
-            if (change.path[len("tags_all") :], change.before, change.after) in tagged:
+            key = change.path[len("tags_all") :]
+            if (key, change.before, change.after) in tagged or key in secret:
                 continue
         elif change.path == "tags_all" and any(
             c.path.startswith(("tags.", "tags[")) or c.path == "tags" for c in changes
@@ -138,10 +157,30 @@ def _contains(value: Any) -> bool:
     return isinstance(value, str) and value == SENSITIVE
 
 
+def hidden_paths(
+    keys: Iterable[Sequence[str | int]], set_paths: frozenset[str] = frozenset()
+) -> frozenset[str]:
+    """Attribute paths of ``ChangeRecord.hidden`` key sequences, with every ancestor path ("" too).
+
+    A path stops at a set attribute, which ``diff_values`` compares whole.
+    """
+    out: set[str] = set()
+    for seq in keys:
+        path = ""
+        out.add(path)
+        for key in seq:
+            if path in set_paths:
+                break
+            path = f"{path}[{key}]" if isinstance(key, int) else key_path(path, key)
+            out.add(path)
+    return frozenset(out)
+
+
 def record_changes(record: ChangeRecord) -> tuple[AttributeChange, ...]:
     set_paths = SET_ATTRIBUTES.get(record.resource.type, frozenset())
+    hidden = hidden_paths(record.hidden, set_paths) if record.hidden else frozenset()
     return collapse_tags(
-        [_sensitive(c) for c in diff_values(record.before, record.after, set_paths=set_paths)]
+        [_sensitive(c) for c in diff_values(record.before, record.after, set_paths=set_paths, hidden=hidden)]
     )
 
 

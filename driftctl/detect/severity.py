@@ -162,7 +162,6 @@ def load_severity_rules(path: Path | None = None) -> SeverityRules:
 
 def _cache_file(content: bytes) -> Path | None:
     import hashlib
-    import os
 
     from driftctl import __version__
 
@@ -213,10 +212,10 @@ def _to_cache(cache: Path, rules: SeverityRules) -> None:
             for r in rules.rules
         ],
     }
+    from driftctl.fileio import write_text_safely
+
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(cache)
+        write_text_safely(cache, json.dumps(data))
     except (OSError, TypeError, ValueError):
         pass  # a read-only home or an unserialisable after_equals only costs speed

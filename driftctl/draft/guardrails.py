@@ -6,6 +6,8 @@ from typing import Any
 
 import hcl2
 
+from driftctl.invisible import find_invisible
+
 _META_ARGUMENTS = ("count", "for_each", "provider", "depends_on")
 _FORBIDDEN_NESTED = {
     "provisioner": "runs arbitrary commands on apply",
@@ -21,6 +23,13 @@ def check_block(
     ``new_block`` must be exactly one ``resource "TYPE" "NAME"`` block and must keep the original's
     meta-arguments and ``prevent_destroy``.
     """
+    hidden = find_invisible(new_block)
+    if hidden:
+        return (
+            "The edited block contains invisible or bidirectional control characters "
+            f"({', '.join(hidden[:3])}), which make code read other than it runs; write such a "
+            "character as a \\uXXXX escape inside a string.",
+        )
     new_doc, error = _parse(new_block)
     if new_doc is None:
         return (f"The edited block is not valid HCL ({error}).",)

@@ -55,6 +55,7 @@ from driftctl.draft.hcl_locate import (
     unwrap,
     var_reference,
 )
+from driftctl.invisible import CONTROL, INVISIBLE
 from driftctl.models import (
     SENSITIVE,
     UNKNOWN,
@@ -103,16 +104,20 @@ class AdoptResult:
 # -- rendering values as HCL ----------------------------------------------------------------------------
 
 
+_UNSAFE_RAW = re.compile(f"{CONTROL.pattern}|{INVISIBLE.pattern}")
+
+
 def quote_hcl(text: str) -> str:
     """A quoted HCL string whose value is exactly ``text``: template sequences are escaped, so a
-    hostile value cannot interpolate (``${`` → ``$${``, ``%{`` → ``%%{``)."""
+    hostile value cannot interpolate (``${`` → ``$${``, ``%{`` → ``%%{``); control characters, bidi
+    controls and zero-width characters are ``\\uXXXX`` escapes, so a reviewer sees what the diff does."""
     out = []
     for ch in text:
         if ch in '\\"':
             out.append("\\" + ch)
         elif ch in "\n\r\t":
             out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F or INVISIBLE.match(ch):
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
@@ -679,7 +684,8 @@ def _set_value(run: _Run, slot: _Slot, trail: list[Seg]) -> Outcome:
         return None
     if isinstance(current, str) and isinstance(after, str) and _same_json(current, after):
         return None
-    if node.data.startswith("heredoc") and isinstance(after, str) and "\r" not in after:
+    # A heredoc has no escapes: a value with control or invisible characters becomes a quoted string.
+    if node.data.startswith("heredoc") and isinstance(after, str) and not _UNSAFE_RAW.search(after):
         opener = str(node.children[0]).split("\n")[0]
         indent = indent_at(text, span(node)[0])
         return _replace(slot.file, text, node, _render_heredoc(after, opener, indent))

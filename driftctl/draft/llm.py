@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from driftctl.draft.breaker import Breaker
 from driftctl.draft.prompt import LlmContext, build_messages
 from driftctl.errors import DriftctlError
+from driftctl.invisible import printable
 from driftctl.models import Strategy
 
 FALLBACK_HINT = "the rules drafter takes over; check the llm settings in driftctl.yaml and the endpoint"
@@ -157,7 +158,7 @@ class LlmDrafter:
         return LlmReply(
             strategy=strategy,
             block=reply.block if strategy is Strategy.ADOPT else None,
-            rationale=reply.rationale,
+            rationale=printable(reply.rationale),  # shown to people: no \r, escapes or bidi tricks
             confidence=reply.confidence,
             audit=audit,
         )

@@ -115,6 +115,7 @@ def drift_json(finding: Finding) -> str:
                 "before": SENSITIVE if change.sensitive else _jsonable(change.before),
                 "after": SENSITIVE if change.sensitive else _jsonable(change.after),
                 "sensitive": change.sensitive,
+                **({"note": change.note} if change.note else {}),
             }
             for change in finding.changes
         ],

@@ -19,10 +19,30 @@ REVERT_AT = Severity.MEDIUM
 
 
 def preferred_strategy(finding: Finding) -> Strategy:
-    """Security-relevant or destructive drift → revert; benign drift (severity low/info) → adopt."""
-    if finding.kind is FindingKind.DELETED:
+    """Security-relevant or destructive drift → revert; benign drift (severity low/info) → adopt.
+
+    A changed sensitive value is always reverted: adopting it would write the secret into code.
+    """
+    if finding.kind is FindingKind.DELETED or sensitive_paths(finding):
         return Strategy.REVERT
     return Strategy.REVERT if finding.severity.rank >= REVERT_AT.rank else Strategy.ADOPT
+
+
+def sensitive_paths(finding: Finding) -> tuple[str, ...]:
+    """The paths of ``finding`` whose values are sensitive (masked)."""
+    return tuple(c.path for c in finding.changes if c.sensitive)
+
+
+def adopt_refusal(finding: Finding) -> str | None:
+    """Why ``finding`` must not be adopted (a sensitive value changed), or None."""
+    paths = sensitive_paths(finding)
+    if not paths:
+        return None
+    return (
+        f"{', '.join(paths)} {'holds a sensitive value' if len(paths) == 1 else 'hold sensitive values'}; "
+        "adopting would write the secret into code, which driftctl never does: revert it "
+        "(`--strategy revert` puts the code's value back) or change the secret at its source by hand"
+    )
 
 
 def summarize(finding: Finding, limit: int = 3) -> str:
@@ -49,9 +69,12 @@ def rationale(finding: Finding, strategy: Strategy) -> str:
     severity = f"{finding.severity.value}, rule {finding.severity_rule}"
     what = f"{finding.address} drifted ({severity}): {summarize(finding)}."
     if strategy is Strategy.REVERT:
+        secret = sensitive_paths(finding)
         why = (
             "security-relevant or destructive drift goes back to the reviewed code"
             if finding.severity.rank >= REVERT_AT.rank or finding.kind is FindingKind.DELETED
+            else f"a sensitive value changed ({', '.join(secret)}) and a secret is never written into code"
+            if secret
             else "reverting was requested"
         )
         return f"{what} The fix re-applies the code to this address only (a targeted plan), because {why}."
@@ -81,6 +104,9 @@ class RulesDrafter:
                 needs_human="the object is gone from the cloud; adopting that means deleting its code, "
                 "which driftctl never drafts on its own",
             )
+        refusal = adopt_refusal(finding)
+        if refusal is not None:
+            return Draft(finding.address, chosen, NAME, needs_human=refusal)
         from driftctl.draft.hcl_edit import DraftError, adopt_changes
 
         try:

@@ -197,13 +197,19 @@ def _merge_changes(
     """The item's changes after this plan, and whether any of them is only in the ledger (absorbed).
 
     Where the plan shows drift at a path the ledger already holds, state's ``before`` may itself be
-    absorbed drift: the last applied value is then the ledger's, and reality the plan's.
+    absorbed drift: the last applied value is then the ledger's, and reality the plan's. Masked
+    (sensitive) values cannot be compared that way: the plan's change stands as it is.
     """
     recorded = {_key(c, set_paths): c for c in item.changes}
     out: list[AttributeChange] = []
     for change in seen:
         old = recorded.pop(_key(change, set_paths), None)
-        if old is not None and change.path not in set_paths and _canon(change.before) == _canon(old.after):
+        if (
+            old is not None
+            and not (change.sensitive or old.sensitive)
+            and change.path not in set_paths
+            and _canon(change.before) == _canon(old.after)
+        ):
             if _canon(change.after) == _canon(old.before):
                 continue  # reality went back to the reviewed code
             kind = (

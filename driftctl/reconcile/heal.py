@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftctl.assess.decide import Gate, Verdict, decide_heal
-from driftctl.draft.rules import RulesDrafter, preferred_strategy
+from driftctl.draft.rules import RulesDrafter, adopt_refusal, preferred_strategy
 from driftctl.errors import DriftctlError
 from driftctl.models import (
     Assessment,
@@ -208,6 +208,9 @@ def _llm_draft(
         ), ""
     if reply.block is None:
         return None, "the LLM chose adopt but sent no block"
+    refusal = adopt_refusal(finding)
+    if refusal is not None:
+        return None, f"the LLM chose adopt, refused: {refusal}"
     violations = check_block(block, reply.block, finding.resource.type, finding.resource.name)
     if violations:
         return None, "guardrails rejected the LLM's edit: " + "; ".join(violations)

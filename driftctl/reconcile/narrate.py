@@ -14,7 +14,10 @@ def _short(value: Any, width: int = 40) -> str:
 
 
 def change_summary(finding: Finding, limit: int = 3) -> str:
-    parts = [f"{c.path}: {_short(c.before)} → {_short(c.after)}" for c in finding.changes[:limit]]
+    parts = [
+        f"{c.path}: {_short(c.before)} → {_short(c.after)}{f' ({c.note})' if c.note else ''}"
+        for c in finding.changes[:limit]
+    ]
     if len(finding.changes) > limit:
         parts.append(f"and {len(finding.changes) - limit} more")
     if not parts:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import click
 
+from driftctl.invisible import printable
 from driftctl.models import (
     SENSITIVE,
     UNKNOWN,
@@ -54,15 +54,11 @@ _ACTION_LABELS: dict[tuple[str, ...], str] = {
 }
 _ACTION_WIDTH = max(len(label) for label in _ACTION_LABELS.values())
 
-# CSI and OSC escape sequences (Terraform colours its diagnostics unless told -no-color).
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
 
 def plain(text: str) -> str:
-    """Text safe to print: escape sequences removed, other control characters shown as `\\xNN`."""
-    text = _ANSI.sub("", text.replace("\r\n", "\n"))
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Text safe to print: escape sequences removed, other control characters shown as `\\xNN`,
+    bidi controls and zero-width characters as `\\uXXXX` (see ``driftctl.invisible``)."""
+    return printable(text)
 
 
 def compact(value: Any, width: int = VALUE_WIDTH) -> str:
@@ -83,7 +79,8 @@ def change_line(change: AttributeChange, width: int = VALUE_WIDTH) -> str:
         return f"+ {path} = {compact(change.after, width)}"
     if change.kind is ChangeKind.REMOVED:
         return f"- {path} = {compact(change.before, width)}"
-    return f"{path}: {compact(change.before, width)} → {compact(change.after, width)}"
+    note = f" ({change.note})" if change.note else ""
+    return f"{path}: {compact(change.before, width)} → {compact(change.after, width)}{note}"
 
 
 def leaf_line(leaf: Leaf, width: int = VALUE_WIDTH) -> str:
@@ -119,7 +116,7 @@ def ledger_lines(note: LedgerNote | None) -> list[str]:
             "reality still differs from the reviewed code"
         )
     if note.flapping is not None:
-        lines.append(f"(ledger) flapping: {note.flapping}")
+        lines.append(f"(ledger) flapping: {plain(note.flapping)}")  # its evidence quotes drifted values
     return lines
 
 

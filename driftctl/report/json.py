@@ -133,16 +133,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "severity": finding.severity.value,
         "severity_rule": finding.severity_rule,
         "provider": finding.provider,
-        "changes": [
-            {
-                "path": c.path,
-                "kind": c.kind.value,
-                "before": _value(c.before),
-                "after": _value(c.after),
-                "sensitive": c.sensitive,
-            }
-            for c in finding.changes
-        ],
+        "changes": [_change(c) for c in finding.changes],
         **({"ledger": ledger_document(finding.ledger)} if finding.ledger is not None else {}),
     }
 
@@ -156,6 +147,19 @@ def ledger_document(note: LedgerNote) -> dict[str, Any]:
         "absorbed_by": note.absorbed_by,
         "flapping": note.flapping,
     }
+
+
+def _change(c: AttributeChange) -> dict[str, Any]:
+    out = {
+        "path": c.path,
+        "kind": c.kind.value,
+        "before": _value(c.before),
+        "after": _value(c.after),
+        "sensitive": c.sensitive,
+    }
+    if c.note:  # only where the values cannot show the change (a sensitive value that changed)
+        out["note"] = c.note
+    return out
 
 
 def _workspace(ws: WorkspaceReport) -> dict[str, Any]:

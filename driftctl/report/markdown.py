@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from driftctl.models import (
+    HIDDEN_CHANGE_NOTE,
     ChangeKind,
     DetectReport,
     Finding,
@@ -86,7 +87,10 @@ def diff_lines(finding: Finding) -> list[str]:
         if leaf.kind is not ChangeKind.ADDED:
             lines.append(f"-{indent}{path} = {compact(leaf.before, DETAIL_WIDTH)}")
         if leaf.kind is not ChangeKind.REMOVED:
-            lines.append(f"+{indent}{path} = {compact(leaf.after, DETAIL_WIDTH)}")
+            # A masked value that changed reads the same on both lines: say so.
+            hidden = leaf.kind is ChangeKind.MODIFIED and leaf.before == leaf.after
+            note = f" ({HIDDEN_CHANGE_NOTE})" if hidden else ""
+            lines.append(f"+{indent}{path} = {compact(leaf.after, DETAIL_WIDTH)}{note}")
     return lines
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import msgspec
 
-from driftctl.report.console import ledger_lines
+from driftctl.report.console import ledger_lines, plain
 from driftctl.report.wrap import wrapped
 
 if TYPE_CHECKING:
@@ -55,9 +55,9 @@ def _workspace(w: WorkspaceResult, paint: Any, width: int = 0) -> list[str]:
     head += f"  (mode {w.mode}, {w.duration_s:.1f}s)"
     lines = [head]
     for note in w.recovered:
-        lines.append(f"  ! {note}")
+        lines.append(f"  ! {plain(note)}")
     if w.error:
-        lines.append(f"  error: {w.error.splitlines()[0]}")
+        lines.append(f"  error: {plain(w.error.splitlines()[0])}")
     for item in w.items:
         label = paint(f"{item.outcome.value:<14}", fg=_COLORS.get(item.outcome.value))
         extra = []
@@ -69,16 +69,16 @@ def _workspace(w: WorkspaceResult, paint: Any, width: int = 0) -> list[str]:
             extra.append(f"healed in {item.seconds:.1f}s")
         if item.proposal_id:
             extra.append(f"proposal {item.proposal_id}")
-        lines.append(
-            f"  {label} {item.address} [{item.severity}]" + (f"  ({', '.join(extra)})" if extra else "")
-        )
+        detail = f"  ({', '.join(extra)})" if extra else ""
+        lines.append(f"  {label} {plain(item.address)} [{item.severity}]{detail}")
         lines += [f"      {line}" for line in ledger_lines(item.ledger)]
+        # The rationale may come from an LLM: a stray \r or a bidi control must not rewrite the line.
         if item.outcome.value not in ("healed", "detected") and item.rationale:
-            lines.extend(wrapped(item.rationale, "      ", "        ", width))
+            lines.extend(wrapped(plain(item.rationale), "      ", "        ", width))
         if item.where:
-            lines.append(f"      → {item.where}")
+            lines.append(f"      → {plain(item.where)}")
     for alert in w.alerts:
-        lines.append(f"  alert: {alert}")
+        lines.append(f"  alert: {plain(alert)}")
     return lines
 
 

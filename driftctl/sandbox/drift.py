@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from driftctl.errors import UnknownTargetError
+from driftctl.errors import SandboxError, UnknownTargetError
 from driftctl.sandbox.state import StateResource
 
 Clients = Callable[[str], Any]
@@ -245,5 +245,31 @@ def apply_mutation(
 ) -> DriftResult:
     mutation = find_mutation(name)
     target = pick_target(mutation, resources, address)
-    change = mutation.fn(clients, dict(target.attributes), dict(params or {}))
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        change = mutation.fn(clients, dict(target.attributes), dict(params or {}))
+    except ClientError as exc:
+        raise _refused(name, target.address, exc) from None
+    except BotoCoreError as exc:
+        raise SandboxError(f"{name} on {target.address}: the sandbox did not answer: {exc}") from None
     return DriftResult(mutation=name, address=target.address, change=change)
+
+
+def _refused(name: str, address: str, exc: Any) -> SandboxError:
+    """The AWS API's refusal in one sentence; an already-made change says so and how to redo it."""
+    error = exc.response.get("Error", {}) if isinstance(getattr(exc, "response", None), dict) else {}
+    code, message = str(error.get("Code", "")), str(error.get("Message", "")) or str(exc)
+    what = f"{name} on {address}: {message} ({code})" if code else f"{name} on {address}: {message}"
+    if "Duplicate" in code or "AlreadyExists" in code:
+        return SandboxError(
+            f"{what}: this drift is already in place",
+            hint="heal it first (`driftctl reconcile --mode auto`, or `terraform apply` after "
+            "`eval $(driftctl sandbox env)`), or ask for another value with --set",
+        )
+    if "NotFound" in code or "NonExistent" in code or code.startswith("NoSuch"):
+        return SandboxError(
+            f"{what}: the object is gone from the sandbox (deleted out of band?)",
+            hint="`driftctl sandbox up` re-creates what the state holds",
+        )
+    return SandboxError(what)

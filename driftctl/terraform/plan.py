@@ -4,7 +4,9 @@ Only ``resource_drift`` and ``resource_changes`` are decoded; the rest of the do
 planned values, configuration — the bulk of a large plan, and where secrets live) is skipped by the
 decoder without building Python objects. Values are masked here, at the boundary: whatever the plan
 marks sensitive becomes ``SENSITIVE`` and whatever it marks unknown becomes ``UNKNOWN``, so raw
-secrets never reach findings, reports, logs or prompts.
+secrets never reach findings, reports, logs or prompts. Masking makes two different secrets read the
+same, so before the raw values are dropped the parser compares them and keeps only *where* a masked
+value changed (``ChangeRecord.hidden``): drift of a secret is still drift, and nothing of it leaks.
 
 msgspec does the decoding: it validates the shape and skips unknown fields (Terraform's compatibility
 rule) while keeping ``before``/``after`` as raw bytes until a record actually needs them.
@@ -13,7 +15,7 @@ rule) while keeping ``before``/``after`` as raw bytes until a record actually ne
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,9 @@ class ChangeRecord:
     actions: tuple[str, ...]
     before: Any
     after: Any
+    # Where both sides read SENSITIVE but the real values differ: key sequences into before/after
+    # (dict keys and list indices). The only trace of the raw values that outlives the parser.
+    hidden: tuple[tuple[str | int, ...], ...] = ()
 
 
 class RawState:
@@ -103,6 +108,16 @@ class Plan:
 
 def parse_plan(data: bytes | str, *, source: str = "<plan>") -> Plan:
     """Parse plan JSON. Any problem is a ``PlanFormatError`` naming ``source`` and what is wrong."""
+    try:
+        return _parse(data, source)
+    except RecursionError:  # msgspec and the masking walks recurse once per level of nesting
+        raise PlanFormatError(f"{source}: {TOO_DEEP}") from None
+
+
+TOO_DEEP = "values are nested too deeply to read (hundreds of levels; a Terraform plan never is)"
+
+
+def _parse(data: bytes | str, source: str) -> Plan:
     if isinstance(data, str):
         data = data.encode()
     if not data or _BLANK.match(data):  # stops at the first other byte; strip() would copy 50 MB
@@ -297,13 +312,48 @@ def _scrub_walk(value: Any, pattern: re.Pattern[str]) -> Any:
 
 def _record(decoded: _Decoded, secrets: re.Pattern[str] | None) -> ChangeRecord:
     rc, before, after, before_sensitive, after_sensitive, after_unknown = decoded
+    masked_before = _scrub(mask(before, before_sensitive, None), secrets)
+    masked_after = _scrub(mask(after, after_sensitive, after_unknown), secrets)
+    hidden: tuple[tuple[str | int, ...], ...] = ()
+    if before_sensitive or after_sensitive or secrets is not None:
+        hidden = tuple(hidden_changes(before, after, masked_before, masked_after)) if before != after else ()
     return ChangeRecord(
         resource=ResourceAddress(rc.address, rc.type, rc.name, rc.module_address, rc.index),
         provider=rc.provider_name,
         actions=tuple(rc.change.actions),
-        before=_scrub(mask(before, before_sensitive, None), secrets),
-        after=_scrub(mask(after, after_sensitive, after_unknown), secrets),
+        before=masked_before,
+        after=masked_after,
+        hidden=hidden,
     )
+
+
+def hidden_changes(
+    before: Any, after: Any, masked_before: Any, masked_after: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[str | int, ...]]:
+    """Key sequences where both masked sides read ``SENSITIVE`` yet the raw values differ.
+
+    Walks the masked values beside the raw ones, descending only where the raw values differ (one
+    C-speed comparison per key), so a plan without changed secrets costs next to nothing.
+    """
+    if masked_before == SENSITIVE and masked_after == SENSITIVE:
+        if before != after:
+            yield path
+    elif isinstance(masked_before, dict) and isinstance(masked_after, dict):
+        raw_before = before if isinstance(before, dict) else {}
+        raw_after = after if isinstance(after, dict) else {}
+        for key, mb in masked_before.items():
+            if key in masked_after:
+                rb, ra = raw_before.get(key), raw_after.get(key)
+                if rb != ra:
+                    yield from hidden_changes(rb, ra, mb, masked_after[key], (*path, key))
+    elif isinstance(masked_before, list) and isinstance(masked_after, list):
+        raw_b_list = before if isinstance(before, list) else []
+        raw_a_list = after if isinstance(after, list) else []
+        for i, (mb, ma) in enumerate(zip(masked_before, masked_after, strict=False)):
+            rb = raw_b_list[i] if i < len(raw_b_list) else None
+            ra = raw_a_list[i] if i < len(raw_a_list) else None
+            if rb != ra:
+                yield from hidden_changes(rb, ra, mb, ma, (*path, i))
 
 
 def mask(value: Any, sensitive: Any, unknown: Any) -> Any:

@@ -122,3 +122,22 @@ def test_sandbox_plan_exit_codes_follow_drift(sandbox: Sandbox, sandbox_dir: Pat
         sandbox.drift(
             "queue-visibility", address="module.app.aws_sqs_queue.jobs[0]", params={"seconds": "60"}
         )
+
+
+def test_the_same_drift_twice_is_one_clear_error(sandbox: Sandbox, sandbox_dir: Path) -> None:
+    args = ("sandbox", "drift", "sg-open-world", "--set", "port=4444", "--dir", str(sandbox_dir))
+    code, _, err = invoke(*args)
+    assert code == 0, err
+    try:
+        code, _, err = invoke(*args)
+        assert code == 1
+        assert "this drift is already in place" in err and "InvalidPermission.Duplicate" in err
+        assert "Traceback" not in err and "botocore" not in err
+    finally:
+        group = sandbox.resources()["module.app.module.network.aws_security_group.web"].attributes["id"]
+        sandbox.clients()("ec2").revoke_security_group_ingress(
+            GroupId=group,
+            IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 4444, "ToPort": 4444, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+            ],
+        )

@@ -206,3 +206,21 @@ def test_prior_values_are_masked_and_absent_when_not_in_state() -> None:
     values = prior_values(p, {QUEUE, "aws_s3_bucket.missing"})
     assert set(values) == {QUEUE}
     assert "hunter22" not in repr(values)
+
+
+def test_a_sensitive_value_that_keeps_changing_stays_drift_when_seen_again() -> None:
+    # Both sides read "(sensitive value)": equal masks say nothing about reality going back.
+    secret = {"tags": {"token": True}}
+    p = plan(
+        state=queue(5, tags={"token": "old"}),
+        reality=queue(5, tags={"token": "new"}),
+        code=queue(5, tags={"token": "old"}),
+        sensitive=secret,
+    )
+    first = run(p)
+    assert [c.note for f in first.findings for c in f.changes] == ["the value changed"]
+    (opened,) = first.items
+    again = run(p, opened)
+    assert [f.address for f in again.findings] == [QUEUE]
+    (kept,) = again.items
+    assert kept.is_open and kept.times_seen == 2 and kept.absorbed_at is None

@@ -171,7 +171,8 @@ def test_sensitive_changes_stay_masked_and_whole() -> None:
         FindingKind.CHANGED,
         (AttributeChange("password", ChangeKind.MODIFIED, SENSITIVE, SENSITIVE, sensitive=True),),
     )
-    assert finding_lines(finding) == ["password: (sensitive value) → (sensitive value)"]
+    # Both sides read the same: the line says the value changed (issue 16: sensitive drift).
+    assert finding_lines(finding) == ["password: (sensitive value) → (sensitive value) (the value changed)"]
 
 
 def test_json_document_only_takes_objects_and_arrays() -> None:

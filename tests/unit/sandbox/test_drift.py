@@ -64,3 +64,34 @@ def test_apply_mutation_passes_params_and_reports_the_change() -> None:
             {"InstanceId": 'module.app.aws_instance.web["green"]', "InstanceType": {"Value": "c5.xlarge"}},
         )
     ]
+
+
+def _refusing(code: str, message: str) -> object:
+    from botocore.exceptions import ClientError
+
+    class RefusingEc2:
+        def modify_instance_attribute(self, **kwargs: object) -> None:
+            raise ClientError({"Error": {"Code": code, "Message": message}}, "ModifyInstanceAttribute")
+
+    return RefusingEc2()
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "expected"),
+    [
+        (
+            "InvalidPermission.Duplicate",
+            "The specified rule already exists",
+            "The specified rule already exists (InvalidPermission.Duplicate): this drift is already in place",
+        ),
+        ("InvalidInstanceID.NotFound", "no such instance", "the object is gone from the sandbox"),
+        ("UnauthorizedOperation", "not allowed", "not allowed (UnauthorizedOperation)"),
+    ],
+)
+def test_an_aws_refusal_is_one_sandbox_error(code: str, message: str, expected: str) -> None:
+    from driftctl.errors import SandboxError
+
+    with pytest.raises(SandboxError) as info:
+        apply_mutation("instance-type", RESOURCES, lambda _svc: _refusing(code, message))
+    assert info.value.message.startswith('instance-type on module.app.aws_instance.web["blue"]: ')
+    assert expected in info.value.message
