@@ -164,3 +164,33 @@ def test_nothing_secret_is_stored(ledger: DriftLedger, store: Store, clock: Cloc
 
 def _detected(p: Plan) -> tuple[list[Finding], list[PendingChange]]:
     return detect_plan(p)
+
+
+def test_a_dry_run_reads_the_ledger_and_writes_nothing(
+    ledger: DriftLedger, store: Store, clock: Clock, tmp_path: Path
+) -> None:
+    t = target(tmp_path, heals=1)
+    policy = Policy(load_severity_rules(None), ledger=ledger)
+    fresh, _ = plan_findings(t, DRIFTED, policy, record=False)
+    assert [f.address for f in fresh] == [QUEUE] and ledger.items.history("ws") == []
+    plan_findings(t, DRIFTED, policy)
+    ledger.healed("ws", QUEUE, "run-heal")
+    clock.tick()
+    before = [(i.id, i.status, i.times_seen, i.last_seen) for i in ledger.items.history("ws")]
+
+    carried, _ = plan_findings(t, DRIFTED, policy, record=False)  # would flag flapping if recorded
+
+    assert carried[0].ledger is not None and carried[0].ledger.flapping is not None  # still shown
+    assert [(i.id, i.status, i.times_seen, i.last_seen) for i in ledger.items.history("ws")] == before
+    assert store.entries(kind="ledger") == []
+
+
+def test_for_run_writes_its_audit_rows_under_the_new_run_id(
+    ledger: DriftLedger, store: Store, clock: Clock, tmp_path: Path
+) -> None:
+    t = target(tmp_path, heals=1)
+    ledger.merge(t, DRIFTED, *_detected(DRIFTED))
+    ledger.healed("ws", QUEUE, "run-heal")
+    clock.tick()
+    ledger.for_run("run-2").merge(t, DRIFTED, *_detected(DRIFTED))
+    assert [(e.status, e.run_id) for e in store.entries(kind="ledger")] == [("flapping", "run-2")]
