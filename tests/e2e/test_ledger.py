@@ -190,6 +190,13 @@ def test_an_external_refresh_only_apply_does_not_hide_drift(sb: Sandbox, config:
     assert console.returncode == 2
     assert "absorbed into state" in console.stdout and "reality still differs" in console.stdout
 
+    # propose reads the same ledger (the core's runtime): the absorbed drift gets a verified revert.
+    proposed = as_json(
+        cli(db, "propose", "sandbox", "-q", "-c", str(config), "--address", QUEUE, "-o", "json")
+    )
+    (p,) = proposed["proposals"]
+    assert (p["address"], p["strategy"], p["verification"]["ok"]) == (QUEUE, "revert", True), p
+
     code, got = reconcile(db, config)
     assert got[QUEUE]["outcome"] == "healed", got
     assert queue_visibility(sb) == "60"
