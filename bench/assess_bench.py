@@ -29,13 +29,18 @@ from driftctl.assess.engine import policy_input, rego_engine  # noqa: E402
 from driftctl.assess.rego import SHIPPED_POLICIES  # noqa: E402
 from driftctl.assess.score import score  # noqa: E402
 
+CPU_MS: dict[int, float] = {}  # row → median CPU ms of this process (in-process rows only)
+
 
 def median_ms(repeat: int, fn: Callable[[], Any]) -> float:
-    samples = []
+    """Median wall ms; the median CPU ms of this process goes to CPU_MS (steadier on a busy machine)."""
+    samples, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    CPU_MS[len(CPU_MS)] = statistics.median(cpu)
     return statistics.median(samples)
 
 
@@ -78,11 +83,12 @@ def main() -> None:
         full = median_ms(3, lambda: subprocess.run(cmd, capture_output=True, check=False))
         rows.append(("cold: `driftctl assess` with checkov (new process)", full))
 
-    print("| what | median ms | target |")
-    print("|---|---|---|")
+    print("| what | median wall ms | median CPU ms (this process) | target |")
+    print("|---|---|---|---|")
     targets = {0: "< 100 ms", 1: "< 1500 ms"}
     for i, (what, ms) in enumerate(rows):
-        print(f"| {what} | {ms:.1f} | {targets.get(i, 'reported')} |")
+        cpu = f"{CPU_MS[i]:.1f}" if i < 2 else "— (child process)"
+        print(f"| {what} | {ms:.1f} | {cpu} | {targets.get(i, 'reported')} |")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from driftctl.detect.engine import Target
 from driftctl.errors import ConfigError
 from driftctl.reconcile.approvals import ApplyResult
 from driftctl.reconcile.options import LlmSettings, ReconcileOptions
+from driftctl.reconcile.records import StoredProposal
 from driftctl.reconcile.results import ItemResult, Outcome, ReconcileReport, Status, WorkspaceResult
 from driftctl.reconcile.runtime import Runtime
 
@@ -33,6 +34,7 @@ __all__ = [
     "ReconcileReport",
     "Runtime",
     "Status",
+    "StoredProposal",
     "Target",
     "WorkspaceResult",
     "apply_proposal",
@@ -40,6 +42,7 @@ __all__ = [
     "build_runtime",
     "heal_finding",
     "list_proposals",
+    "proposal_record",
     "reconcile",
     "reconcile_workspace",
     "reject_proposal",
@@ -113,6 +116,14 @@ def list_proposals(
 
     rows = runtime.store.proposals(status=status, workspace=workspace)
     return [r for r in rows if r.status in OPEN_PROPOSAL_STATUSES] if open_only else rows
+
+
+def proposal_record(row: ProposalRow) -> StoredProposal:
+    """What a stored proposal holds (its versioned record): the finding, the strategy, the edits, the
+    verification, the scores and the decision; a ConfigError naming the proposal if it is unreadable."""
+    from driftctl.reconcile.records import decode
+
+    return decode(row.data, row.id)
 
 
 def approve_proposal(

@@ -186,7 +186,7 @@ def runtime(
 ) -> Any:
     """The runtime every reconcile-side command shares, built by the core (the one place) on the store
     ``--database``/``$DRIFTCTL_DATABASE_URL`` names (a read-only command never creates one; ``writes``:
-    it changes an existing one, see :func:`open_store`).
+    it changes an existing one).
 
     ``announce`` (default: not ``quiet``) prints which store is used, one line on stderr."""
     from driftctl.config import find_config

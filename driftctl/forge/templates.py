@@ -43,6 +43,8 @@ class ProposalView:
     @classmethod
     def from_row(cls, row: ProposalRow) -> ProposalView:
         data = json.loads(row.data or "{}")
+        if "schema_version" in data:  # the stored record (driftctl.reconcile.records)
+            return cls._from_record(row)
         finding, doc = data.get("finding", {}), data.get("proposal", {})
         verification = doc.get("verification") or {}
         assessment = doc.get("assessment") or {}
@@ -63,6 +65,28 @@ class ProposalView:
             else "",
             reasons=tuple(str(r.get("message", "")) for r in assessment.get("reasons", [])),
             decision=tuple((doc.get("decision") or {}).get("reasons", [])),
+        )
+
+    @classmethod
+    def _from_record(cls, row: ProposalRow) -> ProposalView:
+        from driftctl.core import proposal_record
+
+        record = proposal_record(row)
+        v = record.verification
+        return cls(
+            id=row.id,
+            workspace=row.workspace,
+            address=row.address,
+            strategy=row.strategy,
+            status=row.status,
+            rationale=row.rationale,
+            risk=row.risk,
+            confidence=row.confidence,
+            changes=tuple((c.path, c.before, c.after) for c in record.finding.changes),
+            diff=record.diff,
+            verification=("verified: " if v.ok else "not verified: ") + v.reason if v is not None else "",
+            reasons=record.assessment_reasons,
+            decision=record.decision.reasons if record.decision is not None else (),
         )
 
 

@@ -86,7 +86,13 @@ class StoredProposal(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     confidence: float | None = None
     denies: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    assessment_reasons: tuple[str, ...] = ()  # the reasons behind risk and confidence, in words
     decision: StoredDecision | None = None
+
+    @property
+    def diff(self) -> str:
+        """The edits as one unified diff (``a/PATH`` → ``b/PATH``), for a human to read."""
+        return "".join(e.diff() for e in to_edits(self))
 
 
 def stored_finding(f: Finding) -> StoredFinding:
@@ -130,6 +136,7 @@ def to_record(p: Proposal) -> StoredProposal:
         confidence=a.confidence if a is not None else None,
         denies=a.denies if a is not None else (),
         warnings=a.warnings if a is not None else (),
+        assessment_reasons=tuple(r.message for r in a.reasons) if a is not None else (),
         decision=None
         if p.decision is None
         else StoredDecision(kind=p.decision.kind.value, reasons=p.decision.reasons),

@@ -246,7 +246,7 @@ class _AdoptingLlm:
 
 
 def test_an_llm_adopt_of_a_secret_is_refused(tmp_path: Path) -> None:
-    from driftctl.reconcile.heal import _llm_draft  # the one drafting path (core), propose included
+    from driftctl.reconcile.heal import _llm_draft
 
     (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "this" {\n  bucket = "b"\n}\n')
     finding = _one(_plan([_entry(_bucket(OLD), _bucket(NEW), MARKS, MARKS, address="aws_s3_bucket.this")]))

@@ -75,3 +75,26 @@ def test_a_record_we_cannot_read_is_a_clear_error_naming_the_proposal(text: str,
     with pytest.raises(ConfigError, match=needle) as info:
         decode(text, "abc123")
     assert "abc123" in info.value.message
+
+
+def test_a_stored_record_is_what_front_doors_show() -> None:
+    # A PR comment shows the stored record (never a renderer's document): the diff, the verification.
+    from driftctl.audit.tables import ProposalRow
+    from driftctl.forge.templates import ProposalView
+
+    record = to_record(proposal())
+    assert record.diff == EDIT.diff() and '+tags = { owner = "alice" }' in record.diff
+    row = ProposalRow(
+        id="p1",
+        run_id="r",
+        workspace="ws",
+        address=ADDR,
+        strategy="adopt",
+        status="pending",
+        data=encode(record),
+    )
+    view = ProposalView.from_row(row)
+    assert view.diff == record.diff
+    assert view.verification == "verified: plans no change"
+    assert view.changes == (("tags.owner", None, "alice"),)
+    assert view.decision == ("confident",)
