@@ -369,6 +369,29 @@ class _ThresholdsIn(_Strict):
     max_risk: Fraction = 0.3
 
 
+_DURATION = re.compile(r"(?P<n>\d+)(?P<unit>[smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """``"24h"`` → 86400.0 seconds; units s, m, h, d. Anything else → ``ValueError`` saying so."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None or int(match["n"]) == 0:
+        raise ValueError(f"{text!r} is not a duration; write a positive number and a unit: 90m, 24h, 7d")
+    return float(int(match["n"]) * _UNITS[match["unit"]])
+
+
+class _FlappingIn(_Strict):
+    window: str = "24h"
+    heals: Annotated[int, Field(ge=0, le=1000)] = 3
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
 class _SettingsIn(_Strict):
     """What ``defaults`` and a workspace may both set; the field defaults are the built-in defaults."""
 
@@ -385,6 +408,7 @@ class _SettingsIn(_Strict):
     env: StrMap = {}
     breaker_failures: Annotated[int, Field(ge=1, le=100)] = 3
     max_applies_per_hour: Annotated[int, Field(ge=0, le=1000)] = 10
+    flapping: _FlappingIn = _FlappingIn()
 
     @field_validator("schedule")
     @classmethod
@@ -457,6 +481,14 @@ class Thresholds(_Frozen):
     max_risk: float
 
 
+class Flapping(_Frozen):
+    """An address that drifts again after ``heals`` heals within ``window_s`` seconds is flapping:
+    auto-apply stops for it (``heals`` 0: never flagged)."""
+
+    window_s: float
+    heals: int
+
+
 class WorkspaceConfig(_Frozen):
     """One workspace with ``defaults`` merged in; paths are absolute (existence is checked at run time)."""
 
@@ -474,6 +506,7 @@ class WorkspaceConfig(_Frozen):
     env: dict[str, str]
     breaker_failures: int  # consecutive failed heals that open the breaker (auto-apply off until reset)
     max_applies_per_hour: int  # automatic applies allowed per workspace per rolling hour
+    flapping: Flapping = Flapping(window_s=86400.0, heals=3)
 
 
 class LlmSettings(_Frozen):
@@ -620,6 +653,10 @@ def _merge(base: Path, defaults: _SettingsIn, ws: _WorkspaceIn) -> WorkspaceConf
         env={**defaults.env, **ws.env},
         breaker_failures=pick("breaker_failures", defaults, ws),
         max_applies_per_hour=pick("max_applies_per_hour", defaults, ws),
+        flapping=Flapping(
+            window_s=parse_duration(pick("window", defaults.flapping, ws.flapping)),
+            heals=pick("heals", defaults.flapping, ws.flapping),
+        ),
     )
 
 

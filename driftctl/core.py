@@ -62,9 +62,9 @@ def build_runtime(
 ) -> Runtime:
     """The one place a runtime is built: the store (``database_url``, else ``$DRIFTCTL_DATABASE_URL``,
     else SQLite beside the config or in ``data_dir``), the data directory (saved plans, patches,
-    locks), the severity policy, the LLM endpoint configured in driftctl.yaml (overridden by
-    ``$DRIFTCTL_LLM_BASE_URL``, ``$DRIFTCTL_LLM_MODEL``), and the lock kind (a database lock for a
-    shared, non-SQLite store).
+    locks), the severity policy with the drift ledger in that store, the LLM endpoint configured in
+    driftctl.yaml (overridden by ``$DRIFTCTL_LLM_BASE_URL``, ``$DRIFTCTL_LLM_MODEL``), and the lock
+    kind (a database lock for a shared, non-SQLite store).
     ``store``: one the caller already opened (the CLI opens it with its own read-only rules)."""
     from driftctl.reconcile.runtime import build_runtime as build
 

@@ -85,6 +85,22 @@ class ResourceAddress:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerNote:
+    """What the drift ledger remembers about a finding (times ISO 8601 UTC).
+
+    ``absorbed_at`` is set when an apply wrote this drift into state, so no plan shows it any more;
+    the ledger carries it until reality matches the reviewed code again. ``flapping`` is the evidence
+    when the address keeps drifting back after heals.
+    """
+
+    first_seen: str
+    times_seen: int = 1
+    absorbed_at: str | None = None
+    absorbed_by: str | None = None  # the run whose apply wrote it into state; None: unknown
+    flapping: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A resource that changed outside Terraform."""
 
@@ -94,6 +110,7 @@ class Finding:
     severity: Severity = Severity.INFO
     severity_rule: str = "default"  # the id of the rule that set the severity
     provider: str = ""
+    ledger: LedgerNote | None = None  # None: detection without the ledger (e.g. a plan file)
 
     @property
     def address(self) -> str:

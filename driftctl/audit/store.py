@@ -304,7 +304,7 @@ class Store:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # -- tables other packages own (the service's lease, triggers, outbox) -------------------------
+    # -- tables other packages own (the service's lease, triggers, outbox; the drift ledger) -------
 
     def create_tables(self, *models: type[SQLModel]) -> None:
         """Create ``models``' tables in this database if missing (several processes may race to)."""

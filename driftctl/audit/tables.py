@@ -11,7 +11,18 @@ from datetime import UTC, datetime
 
 from sqlmodel import Field, SQLModel
 
-AUDIT_KINDS = ("run", "finding", "proposal", "assessment", "decision", "action", "approval", "alert", "llm")
+AUDIT_KINDS = (
+    "run",
+    "finding",
+    "proposal",
+    "assessment",
+    "decision",
+    "action",
+    "approval",
+    "alert",
+    "llm",  # one row per LLM attempt: reply digest, outcome, why rejected
+    "ledger",  # drift ledger events: an address flagged flapping, or unflagged
+)
 OPEN_PROPOSAL_STATUSES = ("pending", "approved", "needs_human", "blocked")
 
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "reject": "proposals:reject_alias",
     "apply": "proposals:apply_alias",
     "breaker": "proposals:breaker",
+    "ledger": "ledger:ledger",
     "scenarios": "scenarios:scenarios",
     "audit": "audit:audit",
     "doctor": "doctor:doctor",

@@ -178,7 +178,6 @@ def open_store(
     return store
 
 
-
 def _keyring(config_path: Path | None, db: Path, url: str) -> Any:
     """The audit key(s) the config names; else none here (the store keeps ``audit.key`` next to a
     SQLite file), but ``audit.key`` next to the default database for a shared (non-SQLite) one."""
@@ -216,6 +215,23 @@ def runtime(
         writes=writes,
     )
     return build_runtime(path, progress=(lambda _m: None) if quiet else progress, store=store)
+
+
+def detect_ledger(config_path: Path | None, plan_files: tuple[Path, ...]) -> Any:
+    """The drift ledger for `detect` on configured workspaces; None for plan files or ad-hoc directories
+    (no store to remember them in)."""
+    if plan_files:
+        return None
+    import secrets
+
+    from driftctl.config import find_config
+    from driftctl.ledger.ledger import DriftLedger
+
+    path = config_path or find_config()
+    if path is None:
+        return None
+    store = open_store(path, None, read_only=False, announce=False)
+    return DriftLedger(store, run_id=secrets.token_hex(6))
 
 
 def open_sandbox(directory: Path | None, show_progress: bool = True) -> Any:

@@ -11,6 +11,7 @@ import click
 
 from driftctl.cli.common import (
     config_option,
+    detect_ledger,
     handles_errors,
     progress,
 )
@@ -123,6 +124,7 @@ def detect(
         severity=load_severity_rules(severity_rules),
         cli_ignores=tuple(parse_cli_ignore(spec) for spec in ignores),
         pending=not no_pending,
+        ledger=detect_ledger(config_path, plan_files),
     )
     report = run_detect(
         targets, policy, parallel=parallel or default_parallel, progress=None if quiet else progress

@@ -14,6 +14,7 @@ from driftctl.cli.common import (
     llm_drafter,
     output_option,
     progress,
+    runtime,
 )
 from driftctl.errors import EXIT_ERROR, DriftctlError
 
@@ -62,6 +63,8 @@ def propose(
 
     Exit codes: 0 every proposal verified and none blocked (or no drift), 2 otherwise, 1 error.
     """
+    from driftctl.config import find_config
+    from driftctl.detect.engine import Policy
     from driftctl.detect.severity import load_severity_rules
     from driftctl.detect.targets import resolve_targets
     from driftctl.models import Strategy
@@ -74,12 +77,16 @@ def propose(
             f"propose works on one workspace at a time; name one of: {', '.join(t.name for t in targets)}"
         )
     llm, attempts = llm_drafter(config_path, drafter, quiet)
+    path = config_path or find_config()
+    # A configured workspace's findings merge with its drift ledger, as in detect and reconcile (the
+    # policy of the core's runtime); a bare directory has no store to remember them in.
+    policy = (
+        runtime(path, True, announce=False).policy if path is not None else Policy(load_severity_rules(None))
+    )
     options = ProposeOptions(
         address=address, strategy=Strategy(strategy) if strategy else None, llm=llm, max_attempts=attempts
     )
-    report = propose_workspace(
-        targets[0], load_severity_rules(None), options, (lambda _m: None) if quiet else progress
-    )
+    report = propose_workspace(targets[0], policy, options, (lambda _m: None) if quiet else progress)
     from driftctl.cli.wrap import width
 
     color = output == "console" and sys.stdout.isatty() and "NO_COLOR" not in os.environ

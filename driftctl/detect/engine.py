@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from driftctl import __version__
 from driftctl.detect.findings import detect_plan
@@ -50,16 +50,64 @@ class Target:
     max_risk: float = 0.3
     breaker_failures: int = 3
     max_applies_per_hour: int = 10
+    flapping_window_s: float = 86400.0  # an address drifting again within this window ...
+    flapping_heals: int = 3  # ... after this many heals is flapping (0: never)
+
+
+class Ledger(Protocol):
+    """Where findings are remembered between plans (``driftctl.ledger.DriftLedger``)."""
+
+    def merge(
+        self,
+        target: Target,
+        plan: Plan,
+        findings: Sequence[Finding],
+        pending: Sequence[PendingChange],
+        *,
+        record: bool = True,
+    ) -> tuple[list[Finding], list[PendingChange]]:
+        """The plan's findings and pending changes merged with what the ledger still holds; the
+        ledger itself updated only when ``record`` (a dry run reads it and writes nothing)."""
+        ...
+
+    def for_run(self, run_id: str) -> Ledger:
+        """The same ledger, its audit rows (flag, unflag) under ``run_id``."""
+        ...
+
+    def healed(self, workspace: str, address: str, run_id: str) -> None:
+        """A revert was applied and confirmed."""
+        ...
+
+    def adopted(self, workspace: str, address: str, by: str) -> Any:
+        """The code was changed to match reality and applied; returns what ``reopen`` takes."""
+        ...
+
+    def reopen(self, closed: Any) -> None:
+        """Undo ``adopted`` (the edit was rolled back)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """How findings are judged: severity rules, ignore rules from the command line, today's date."""
+    """How findings are judged: severity rules, ignore rules from the command line, today's date, and
+    the drift ledger that keeps drift a plan no longer shows (None: the plan alone, e.g. a plan file)."""
 
     severity: SeverityRules
     cli_ignores: tuple[IgnoreRule, ...] = ()
     today: date | None = None
     pending: bool = True
+    ledger: Ledger | None = None
+
+
+def plan_findings(
+    target: Target, plan: Plan, policy: Policy, *, record: bool = True
+) -> tuple[list[Finding], list[PendingChange]]:
+    """Findings and pending changes of one plan, merged with the ledger for a workspace target
+    (``record`` false: the ledger is read, not written — a dry run)."""
+    findings, pending = detect_plan(plan)
+    if policy.ledger is None or target.path is None:
+        return findings, pending
+    return policy.ledger.merge(target, plan, findings, pending, record=record)
 
 
 def finish(
@@ -140,7 +188,7 @@ def detect_workspace(target: Target, policy: Policy, progress: Progress) -> Work
 
 def _report(target: Target, policy: Policy, plan: Plan, path: str, started: float) -> WorkspaceReport:
     try:
-        findings, pending = detect_plan(plan)
+        findings, pending = plan_findings(target, plan, policy)
         return finish(
             target.name,
             path,

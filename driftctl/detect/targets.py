@@ -31,6 +31,8 @@ def from_workspace(ws: WorkspaceConfig) -> Target:
         max_risk=ws.thresholds.max_risk,
         breaker_failures=ws.breaker_failures,
         max_applies_per_hour=ws.max_applies_per_hour,
+        flapping_window_s=ws.flapping.window_s,
+        flapping_heals=ws.flapping.heals,
     )
 
 

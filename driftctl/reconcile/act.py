@@ -80,7 +80,8 @@ def confirm(run: WorkspaceRun, remaining: set[str]) -> None:
 def confirmed(
     run: WorkspaceRun, address: str, seq: int, remaining: set[str], *, proposal_id: str | None = None
 ) -> bool:
-    """One applied finding: gone from ``remaining`` or not; audited, and counted by the breaker."""
+    """One applied finding: gone from ``remaining`` or not; audited, counted by the breaker, and (when
+    gone) its drift-ledger item closed as healed — the evidence flapping is judged on."""
     ok = address not in remaining
     data: dict[str, object] = {
         "confirms_seq": seq,
@@ -90,6 +91,9 @@ def confirmed(
         data["proposal"] = proposal_id
     run.audit("action", "confirmed" if ok else "heal_failed", data, subject=address)
     breaker = run.rt.store.record_heal(run.name, ok, run.target.breaker_failures)
+    ledger = run.rt.policy.ledger
+    if ok and ledger is not None:
+        ledger.healed(run.name, address, run.rt.run_id)
     if not ok and breaker.open:
         run.alerts.append(f"breaker open after {breaker.failures} failed heal(s): auto-apply is off")
     return ok

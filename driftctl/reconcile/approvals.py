@@ -250,6 +250,7 @@ def _write_adopt(
     run: WorkspaceRun, row: ProposalRow, root: Path, edits: tuple[FileEdit, ...], started: int
 ) -> ApplyResult:
     apply_edits(root, edits)
+    ledger, adopted = run.rt.policy.ledger, None
     try:
         # The code now matches reality; a targeted apply records the refreshed object in state, which
         # is what makes the drift go away (the apply itself changes nothing in the cloud).
@@ -259,10 +260,14 @@ def _write_adopt(
         if changes:
             raise DriftctlError(f"with the edit {row.address} still plans a change")
         run.tf.apply(plan_file)
+        if ledger is not None:  # state now holds reality because the code does: not absorbed drift
+            adopted = ledger.adopted(run.name, row.address, f"proposal {row.id}")
         if row.address in run.remaining(run.scratch / "confirm"):
             raise DriftctlError(f"{row.address} still drifts after the edit")
     except DriftctlError as exc:
         apply_edits(root, _undo(edits))
+        if ledger is not None and adopted is not None:
+            ledger.reopen(adopted)
         run.audit(
             "action",
             "failed",

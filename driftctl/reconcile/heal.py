@@ -84,6 +84,7 @@ def heal_finding(
     ``history``: the resource's recent heals, evidence for the confidence (driftctl.audit.history).
     """
     say = progress or (lambda _m: None)
+    gate = gate_for(gate, finding)
     say(f"drafting a fix for {finding.address}")
     proposal = draft_and_verify(finding, ctx, drafting, scratch)
     fix = proposal.verification.fix if proposal.verification is not None else None
@@ -96,12 +97,21 @@ def heal_finding(
     return decided(replace(proposal, assessment=assessment), gate, assess_error=error)
 
 
+def gate_for(gate: Gate, finding: Finding) -> Gate:
+    """``gate`` for this finding: when the drift ledger found the address flapping (it drifts again
+    after heals), that evidence holds auto-apply, whoever built the gate."""
+    note = finding.ledger
+    if note is None or note.flapping is None or gate.flapping is not None:
+        return gate
+    return replace(gate, flapping=note.flapping)
+
+
 def decided(proposal: Proposal, gate: Gate, *, assess_error: str | None = None) -> Heal:
     """The proposal decided under ``gate`` (again, when the gate moved: a re-decision is the same call)."""
     fix = proposal.verification.fix if proposal.verification is not None else None
     verdict = decide_heal(
         proposal.assessment,
-        gate,
+        gate_for(gate, proposal.finding),
         strategy=proposal.draft.strategy,
         pinned_plan=fix is not None and proposal.draft.strategy is Strategy.REVERT,
         assess_error=assess_error,

@@ -84,6 +84,7 @@ def item(p: Proposal, outcome: Outcome, **extra: Any) -> ItemResult:
         risk=a.risk if a is not None else None,
         confidence=a.confidence if a is not None else None,
         rationale=rationale(p),
+        ledger=p.finding.ledger,
         **extra,
     )
 
@@ -158,14 +159,18 @@ def persist(run: WorkspaceRun, heal: Heal, *, keep_plan: bool = True) -> ItemRes
 
 
 def close_resolved(run: WorkspaceRun, drifting: set[str]) -> None:
-    """Open proposals whose drift is gone (fixed by hand, or by an earlier heal) are superseded."""
+    """Open proposals whose drift is gone (fixed by hand, or by an earlier heal) are superseded, an
+    approved one too: applying it would now change nothing, or undo what fixed it. Drift the ledger
+    still carries counts as drift (``drifting`` comes from the ledger-merged findings)."""
+    from driftctl.audit.tables import OPEN_PROPOSAL_STATUSES
+
     store = run.rt.store
     for row in store.proposals(workspace=run.name):
-        if row.status in ("pending", "approved", "needs_human", "blocked") and row.address not in drifting:
-            if (
-                store.update_proposal_if(row.id, row.status, status="superseded", reason="the drift is gone")
-                is None
-            ):
+        if row.status in OPEN_PROPOSAL_STATUSES and row.address not in drifting:
+            closed = store.update_proposal_if(
+                row.id, row.status, status="superseded", reason="the drift is gone"
+            )
+            if closed is None:
                 continue  # changed by someone meanwhile: theirs stands
             run.audit(
                 "proposal", "superseded", {"proposal": row.id, "reason": "the drift is gone"}, row.address

@@ -123,7 +123,9 @@ def _reconcile(run: WorkspaceRun, recovered: tuple[str, ...], address: str | Non
     if run.mode != "detect" and not run.options.dry_run and address is None:
         close_resolved(run, {f.address for f in findings})
     if run.mode == "detect" or not findings:
-        items = tuple(ItemResult(f.address, f.severity.value, Outcome.DETECTED) for f in findings)
+        items = tuple(
+            ItemResult(f.address, f.severity.value, Outcome.DETECTED, ledger=f.ledger) for f in findings
+        )
         return _result(run, Status.DRIFT if findings else Status.CLEAN, items, recovered)
     ctx = verify_context(target, run.tf_at, plan)
     for i, finding in enumerate(findings):
@@ -160,7 +162,13 @@ def _one_finding(run: WorkspaceRun, ctx: VerifyContext, finding: Finding, scratc
             f"{addr}: proposal {approved[0].id} is approved; waiting for `driftctl apply {approved[0].id}`"
         )
         run.items.append(
-            ItemResult(addr, finding.severity.value, Outcome.AWAITING_APPLY, proposal_id=approved[0].id)
+            ItemResult(
+                addr,
+                finding.severity.value,
+                Outcome.AWAITING_APPLY,
+                proposal_id=approved[0].id,
+                ledger=finding.ledger,
+            )
         )
         return
     heal = run.heal(ctx, finding, scratch)

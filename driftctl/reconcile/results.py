@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from driftctl.errors import EXIT_CLEAN, EXIT_DRIFT, EXIT_ERROR, EXIT_HEALED, EXIT_SKIPPED
+
+if TYPE_CHECKING:
+    from driftctl.models import LedgerNote
 
 
 class Outcome(StrEnum):
@@ -42,6 +46,7 @@ class ItemResult:
     rationale: str = ""
     where: str | None = None  # branch, patch or plan the human should look at
     seconds: float | None = None  # from the start of the run to the verified heal
+    ledger: LedgerNote | None = None  # drift the ledger carries (absorbed into state), flapping
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,8 +47,14 @@ class Runtime:
     llm: LlmSettings | None = None  # the configured LLM endpoint, for drafter "auto" / "llm"
 
     def new_run(self) -> Runtime:
-        """The same runtime under a fresh run id (one per reconcile, so audit rows group by run)."""
-        return dataclasses.replace(self, run_id=new_run_id())
+        """The same runtime under a fresh run id (one per reconcile, so audit rows group by run); the
+        drift ledger's audit rows follow it."""
+        run_id = new_run_id()
+        ledger = self.policy.ledger
+        policy = self.policy
+        if ledger is not None:
+            policy = dataclasses.replace(policy, ledger=ledger.for_run(run_id))
+        return dataclasses.replace(self, run_id=run_id, policy=policy)
 
     def audit(
         self,
@@ -129,11 +135,13 @@ def build_runtime(
 ) -> Runtime:
     """The store (``store``, else ``database_url``, else ``$DRIFTCTL_DATABASE_URL``, else SQLite beside
     the config or in ``data_dir``), the data directory (plans, patches, locks: each made when first
-    used), the severity policy and the LLM endpoint configured; ``config_path`` None: ./driftctl.yaml
-    if there is one."""
+    used), the severity policy with the drift ledger in that store (every path that detects through
+    this runtime merges its plans with it) and the LLM endpoint configured; ``config_path`` None:
+    ./driftctl.yaml if there is one."""
     from driftctl.audit.store import Store, default_database_path
     from driftctl.config import find_config, load_config
     from driftctl.detect.severity import load_severity_rules
+    from driftctl.ledger.ledger import DriftLedger
 
     path = config_path or find_config()
     try:
@@ -153,11 +161,13 @@ def build_runtime(
         store = Store(database_url, keyring)
     elif store is None:
         store = Store.open(db, path)
+    run_id = new_run_id()
     return Runtime(
         store=store,
         data_dir=db.parent,
-        policy=Policy(load_severity_rules(None)),
+        policy=Policy(load_severity_rules(None), ledger=DriftLedger(store, run_id=run_id)),
         progress=progress or _quiet,
+        run_id=run_id,
         shared_lock=not store.url.startswith("sqlite"),
         config_path=path,
         llm=configured_llm(config.llm if config is not None else None),

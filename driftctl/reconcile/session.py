@@ -14,8 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftctl.detect.engine import Policy, Target, finish, terraform_for, workspace_plan
-from driftctl.detect.findings import detect_plan
+from driftctl.detect.engine import Policy, Target, finish, plan_findings, terraform_for, workspace_plan
 from driftctl.models import Finding, Strategy
 from driftctl.reconcile.freshness import Fingerprint, fingerprint
 from driftctl.reconcile.heal import Drafting, Heal, heal_finding
@@ -45,10 +44,12 @@ class Detected:
 
 
 def findings_of(
-    target: Target, plan: Plan, policy: Policy, started: float
+    target: Target, plan: Plan, policy: Policy, started: float, *, record: bool = True
 ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
-    """Drift in ``plan`` as `driftctl detect` reports it: severities set, ignore rules applied."""
-    found, pending = detect_plan(plan)
+    """Drift in ``plan`` as `driftctl detect` reports it: merged with the drift ledger (which keeps
+    drift an apply wrote into state), severities set, ignore rules applied. ``record`` false: the
+    ledger is read, not written (a dry run)."""
+    found, pending = plan_findings(target, plan, policy, record=record)
     report = finish(
         target.name,
         str(target.path),
@@ -153,7 +154,9 @@ class WorkspaceRun:
         )
 
     def findings(self, plan: Plan) -> tuple[Finding, ...]:
-        found, alerts = findings_of(self.target, plan, self.rt.policy, self.started)
+        found, alerts = findings_of(
+            self.target, plan, self.rt.policy, self.started, record=not self.options.dry_run
+        )
         self.alerts.extend(alerts)
         return found
 

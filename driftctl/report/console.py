@@ -16,6 +16,7 @@ from driftctl.models import (
     DetectReport,
     Finding,
     FindingKind,
+    LedgerNote,
     PendingChange,
     Severity,
     WorkspaceReport,
@@ -89,9 +90,10 @@ def leaf_line(leaf: Leaf, width: int = VALUE_WIDTH) -> str:
 
 
 def finding_lines(finding: Finding, width: int = VALUE_WIDTH) -> list[str]:
-    """Only the leaves that differ, with full paths; a JSON document's under a header line."""
+    """Only the leaves that differ, with full paths; a JSON document's under a header line; then what
+    the drift ledger knows (absorbed into state, flapping)."""
     if finding.kind is FindingKind.DELETED:
-        return ["deleted outside Terraform"]
+        return ["deleted outside Terraform", *ledger_lines(finding.ledger)]
     lines: list[str] = []
     document: str | None = None
     for leaf in finding_leaves(finding, width):
@@ -99,6 +101,22 @@ def finding_lines(finding: Finding, width: int = VALUE_WIDTH) -> list[str]:
             lines.append(f"{plain(leaf.document)} (JSON document):")
         document = leaf.document
         lines.append(("  " if leaf.document is not None else "") + leaf_line(leaf, max(width, LEAF_WIDTH)))
+    return lines + ledger_lines(finding.ledger)
+
+
+def ledger_lines(note: LedgerNote | None) -> list[str]:
+    """What the drift ledger knows that the plan does not: absorbed drift, flapping."""
+    if note is None:
+        return []
+    lines = []
+    if note.absorbed_at is not None:
+        by = f"run {note.absorbed_by}" if note.absorbed_by else "an unknown apply"
+        lines.append(
+            f"(ledger) absorbed into state at {note.absorbed_at} by {by}; "
+            "reality still differs from the reviewed code"
+        )
+    if note.flapping is not None:
+        lines.append(f"(ledger) flapping: {plain(note.flapping)}")  # its evidence quotes drifted values
     return lines
 
 

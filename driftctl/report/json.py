@@ -18,6 +18,7 @@ from driftctl.models import (
     AttributeChange,
     DetectReport,
     Finding,
+    LedgerNote,
     Severity,
     WorkspaceReport,
     WorkspaceStatus,
@@ -133,6 +134,18 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "severity_rule": finding.severity_rule,
         "provider": finding.provider,
         "changes": [_change(c) for c in finding.changes],
+        **({"ledger": ledger_document(finding.ledger)} if finding.ledger is not None else {}),
+    }
+
+
+def ledger_document(note: LedgerNote) -> dict[str, Any]:
+    """What the drift ledger adds to a finding (``absorbed_at``: no plan shows it, reality has it)."""
+    return {
+        "first_seen": note.first_seen,
+        "times_seen": note.times_seen,
+        "absorbed_at": note.absorbed_at,
+        "absorbed_by": note.absorbed_by,
+        "flapping": note.flapping,
     }
 
 

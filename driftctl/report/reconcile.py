@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import msgspec
 
-from driftctl.report.console import plain
+from driftctl.report.console import ledger_lines, plain
 from driftctl.report.wrap import wrapped
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ def _workspace(w: WorkspaceResult, paint: Any, width: int = 0) -> list[str]:
             extra.append(f"proposal {item.proposal_id}")
         detail = f"  ({', '.join(extra)})" if extra else ""
         lines.append(f"  {label} {plain(item.address)} [{item.severity}]{detail}")
+        lines += [f"      {line}" for line in ledger_lines(item.ledger)]
         # The rationale may come from an LLM: a stray \r or a bidi control must not rewrite the line.
         if item.outcome.value not in ("healed", "detected") and item.rationale:
             lines.extend(wrapped(plain(item.rationale), "      ", "        ", width))

@@ -186,14 +186,18 @@ def open_run(
     progress: Progress | None = None,
 ) -> ScenarioRun:
     """A run on ``sandbox`` with its own store under ``data_dir``; limits lifted so scenarios stay
-    independent (each heals many times an hour, and one failure must not open the breaker for the next)."""
+    independent (each heals many times an hour, one failure must not open the breaker for the next, and
+    the same address healed in scenario after scenario is not an address flapping)."""
     from driftctl.config import load_config
     from driftctl.core import build_runtime
     from driftctl.detect.targets import from_workspace
 
     config = load_config(sandbox.layout.config_file)
     target = dataclasses.replace(
-        from_workspace(config.workspace("sandbox")), max_applies_per_hour=10_000, breaker_failures=100
+        from_workspace(config.workspace("sandbox")),
+        max_applies_per_hour=10_000,
+        breaker_failures=100,
+        flapping_heals=0,
     )
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     say = progress or (lambda _m: None)

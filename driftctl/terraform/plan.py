@@ -15,8 +15,8 @@ rule) while keeping ``before``/``after`` as raw bytes until a record actually ne
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ class _Plan(msgspec.Struct):
     resource_drift: list[_ResourceChange] = msgspec.field(default_factory=list)
     resource_changes: list[_ResourceChange] = msgspec.field(default_factory=list)
     errored: bool = False
+    prior_state: msgspec.Raw = _NULL  # kept as bytes: decoded only for the addresses the ledger asks about
 
 
 _DECODER = msgspec.json.Decoder(_Plan)
@@ -78,6 +79,22 @@ class ChangeRecord:
     hidden: tuple[tuple[str | int, ...], ...] = ()
 
 
+class RawState:
+    """The plan's ``prior_state`` JSON, unread and unmasked: only ``prior_values`` looks inside, and
+    masks what it returns. Its repr shows the size only, so no secret can reach a log through it."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def __repr__(self) -> str:
+        return f"<prior_state: {len(self.raw)} bytes, unread>"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RawState:
+        return self  # immutable bytes: `dataclasses.asdict` keeps the opaque object, not its text
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     source: str  # the file or command the plan came from, for messages
@@ -86,6 +103,7 @@ class Plan:
     drift: tuple[ChangeRecord, ...]
     changes: tuple[ChangeRecord, ...]  # only entries whose actions are not no-op/read
     errored: bool
+    prior_state: RawState = field(default_factory=lambda: RawState(b"null"))  # see ``prior_values``
 
 
 def parse_plan(data: bytes | str, *, source: str = "<plan>") -> Plan:
@@ -135,7 +153,68 @@ def _parse(data: bytes | str, source: str) -> Plan:
     pattern = _secret_pattern(secrets)
     drift = tuple(_record(d, pattern) for d in drift_raw)
     changes = tuple(_record(d, pattern) for d in changes_raw)
-    return Plan(source, raw.format_version, raw.terraform_version, drift, changes, raw.errored)
+    return Plan(
+        source,
+        raw.format_version,
+        raw.terraform_version,
+        drift,
+        changes,
+        raw.errored,
+        RawState(bytes(raw.prior_state)),
+    )
+
+
+class _StateResource(msgspec.Struct):
+    address: str
+    mode: str = "managed"
+    values: msgspec.Raw = _NULL
+    sensitive_values: msgspec.Raw = _FALSE
+
+
+class _StateModule(msgspec.Struct):
+    resources: list[_StateResource] = msgspec.field(default_factory=list)
+    child_modules: list[_StateModule] = msgspec.field(default_factory=list)
+
+
+class _StateValues(msgspec.Struct):
+    root_module: _StateModule = msgspec.field(default_factory=_StateModule)
+
+
+class _PriorState(msgspec.Struct):
+    values: _StateValues | None = None
+
+
+_PRIOR = msgspec.json.Decoder(_PriorState | None)
+
+
+def prior_values(plan: Plan, addresses: Collection[str]) -> dict[str, Any]:
+    """The refreshed state's values of ``addresses`` (masked like every record); absent: not in state.
+
+    A plan's ``prior_state`` is the state after refresh, so these are reality as Terraform last read
+    it — and, when no ``resource_drift`` entry names the address, also what state now holds.
+    """
+    wanted = set(addresses)
+    if not wanted:
+        return {}
+    try:
+        prior = _PRIOR.decode(plan.prior_state.raw)
+    except msgspec.DecodeError as exc:
+        raise PlanFormatError(f"{plan.source}: invalid prior_state: {exc}") from None
+    if prior is None or prior.values is None:
+        return {}
+    found: dict[str, tuple[Any, Any]] = {}
+    stack = [prior.values.root_module]
+    while stack:  # iterative: a deeply nested module tree must not exhaust the stack
+        module = stack.pop()
+        stack.extend(module.child_modules)
+        for resource in module.resources:
+            if resource.mode == "managed" and resource.address in wanted:
+                found[resource.address] = (_RAW.decode(resource.values), _flags(resource.sensitive_values))
+    secrets: set[str] = set()
+    for values, sensitive in found.values():
+        _collect_secrets(values, sensitive, secrets)
+    pattern = _secret_pattern(secrets)
+    return {a: _scrub(mask(v, s, None), pattern) for a, (v, s) in found.items()}
 
 
 def read_plan_file(path: Path) -> Plan:

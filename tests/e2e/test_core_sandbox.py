@@ -14,6 +14,7 @@ import pytest
 
 from driftctl import core
 from driftctl.detect.engine import detect_workspace
+from driftctl.ledger.store import LedgerStore
 from driftctl.sandbox.sandbox import Sandbox
 
 pytestmark = pytest.mark.slow
@@ -75,6 +76,8 @@ def test_an_approved_adopt_writes_the_edit_and_the_drift_is_gone(sb: Sandbox, rt
     assert after != before and "team-adopt" in after
     assert LOG_GROUP not in drifted(rt)  # the code now says what reality says, and state agrees
     assert core.list_proposals(rt, status="applied")[0].id == pid
+    history = LedgerStore(rt.store).history("sandbox", LOG_GROUP)  # the drift ledger: adopted, closed
+    assert [(i.status.value, i.closed_by) for i in history] == [("adopted", f"proposal {pid}")]
     entries = rt.store.entries()
     (asked,) = [e for e in entries if (e.kind, e.status) == ("approval", "apply_requested")]
     assert (asked.data["by"], asked.data["source"], asked.data["trigger"]) == ("alice", COMMENT, "comment")
@@ -96,6 +99,7 @@ def test_an_adopt_whose_drift_stays_is_rolled_back(sb: Sandbox, rt: core.Runtime
     assert result.status == "failed" and "rolled back" in result.message, result.message
     assert module.read_text() == before  # the edit is undone
     assert LOG_GROUP in drifted(rt)  # and the drift is still reported
+    assert [i.status.value for i in LedgerStore(rt.store).history("sandbox", LOG_GROUP)] == ["open"]
     (failed,) = [e for e in rt.store.entries() if (e.kind, e.status) == ("action", "failed")]
     assert failed.subject == LOG_GROUP and failed.data["message"].startswith("rolled back")
 

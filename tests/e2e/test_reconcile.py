@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from driftctl.audit.store import Entry, Store
+from driftctl.ledger.store import LedgerStore
 from driftctl.sandbox.layout import SandboxLayout
 from driftctl.sandbox.sandbox import Sandbox
 
@@ -503,9 +504,11 @@ def test_dry_run_decides_but_applies_and_saves_nothing(sb: Sandbox, config: Path
     run, doc = reconcile(config, db, "auto", "--dry-run")
     assert run.returncode == 2, run.stderr
     assert items(doc)[address]["outcome"] == "would_apply"
-    assert address in detected(config)  # nothing applied
     entries = audit(db)
     assert not [e for e in entries if e.kind == "action"]
+    with Store(f"sqlite:///{db}") as store:  # the drift ledger is read, never written, by a dry run
+        assert LedgerStore(store).history(doc["workspaces"][0]["workspace"]) == []
+    assert address in detected(config)  # nothing applied
     assert cli(db, "proposals", "-c", str(config), "--all", "-o", "json").stdout.strip() == "[]"
     (started,) = rows(entries, "run", "started")
     assert started.data["dry_run"] is True

@@ -389,3 +389,34 @@ def test_llm_section_is_validated_and_optional(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert "driftctl.yaml:8" in info.value.message and "api_key" in info.value.message
+
+
+def test_flapping_thresholds_merge_key_by_key_and_default_to_24h_and_3(tmp_path: Path) -> None:
+    text = (
+        "version: 1\ndefaults:\n  flapping: {window: 90m}\nworkspaces:\n  - {name: a, path: .}\n"
+        "  - {name: b, path: ., flapping: {heals: 5}}\n"
+        "  - {name: c, path: ., flapping: {window: 2d, heals: 0}}\n"
+    )
+    a, b, c = load_config(write(tmp_path, text)).workspaces
+    assert (a.flapping.window_s, a.flapping.heals) == (5400, 3)
+    assert (b.flapping.window_s, b.flapping.heals) == (5400, 5)
+    assert (c.flapping.window_s, c.flapping.heals) == (172800, 0)
+    plain = load_config(write(tmp_path, "version: 1\nworkspaces:\n  - {name: a, path: .}\n")).workspaces[0]
+    assert (plain.flapping.window_s, plain.flapping.heals) == (86400, 3)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("{window: 24 hours}", "driftctl.yaml:3: defaults.flapping.window: '24 hours' is not a duration"),
+        ("{window: 0h}", "defaults.flapping.window: '0h' is not a duration"),
+        ("{heals: -1}", "defaults.flapping.heals: should be greater than or equal to 0, got -1"),
+        (
+            "{windows: 1h}",
+            "defaults.flapping.windows: unknown key; allowed: window, heals (did you mean 'window'?)",
+        ),
+    ],
+)
+def test_bad_flapping_thresholds_are_named(tmp_path: Path, value: str, expected: str) -> None:
+    text = f"version: 1\ndefaults:\n  flapping: {value}\nworkspaces:\n  - {{name: a, path: .}}\n"
+    assert expected in error_of(tmp_path, text)

@@ -26,6 +26,8 @@ READ_ONLY = [
     ["audit", "verify"],
     ["audit", "export"],
     ["runs"],
+    ["ledger", "list", "prod"],
+    ["ledger", "accept", "prod", "aws_sqs_queue.q", "--reason", "fine"],
 ]
 
 

@@ -132,7 +132,7 @@ def test_json_is_the_whole_report_with_enum_values(mixed: ReconcileReport) -> No
     assert dev["error"] == "terraform init failed\nmore"
     assert set(prod["items"][0]) == {
         "address", "severity", "outcome", "strategy", "decision", "proposal_id", "risk", "confidence",
-        "rationale", "where", "seconds",
+        "rationale", "where", "seconds", "ledger",
     }  # fmt: skip
 
 

@@ -87,3 +87,32 @@ def test_color_styles_severities_and_status(rich_report: DetectReport) -> None:
 def test_summary_puts_findings_of_a_failed_workspace_on_the_error(make_report: MakeReport) -> None:
     text = render(make_report(AttributeChange("x", ChangeKind.MODIFIED, 1, 2), error="boom"), "console")
     assert text.splitlines()[-1] == "1 workspace: 1 error (1 finding: 1 medium)"
+
+
+def test_ledger_carried_drift_says_when_and_by_whom_it_was_absorbed(make_report: MakeReport) -> None:
+    import dataclasses
+
+    from driftctl.models import LedgerNote
+    from driftctl.report.json import to_document
+
+    report = make_report(
+        AttributeChange("visibility_timeout_seconds", ChangeKind.MODIFIED, before=60, after=5)
+    )
+    (ws,) = report.workspaces
+    note = LedgerNote("2026-11-30T10:00:00+00:00", 3, "2026-11-30T11:00:00+00:00", None, "healed 3 time(s)")
+    ws = dataclasses.replace(ws, findings=(dataclasses.replace(ws.findings[0], ledger=note),))
+    report = dataclasses.replace(report, workspaces=(ws,))
+    text = render(report, "console")
+    assert (
+        "(ledger) absorbed into state at 2026-11-30T11:00:00+00:00 by an unknown apply; "
+        "reality still differs from the reviewed code"
+    ) in text
+    assert "(ledger) flapping: healed 3 time(s)" in text
+    (finding,) = to_document(report)["workspaces"][0]["findings"]
+    assert finding["ledger"] == {
+        "first_seen": "2026-11-30T10:00:00+00:00",
+        "times_seen": 3,
+        "absorbed_at": "2026-11-30T11:00:00+00:00",
+        "absorbed_by": None,
+        "flapping": "healed 3 time(s)",
+    }
