@@ -41,7 +41,12 @@ from driftctl.errors import (
 from driftctl.models import DecisionKind, Finding, Proposal, Strategy
 from driftctl.propose import ProposeOptions, adopted_change, assess_proposal, draft_and_verify
 from driftctl.reconcile.freshness import Fingerprint, fingerprint
-from driftctl.reconcile.locks import DatabaseWorkspaceLock, FileWorkspaceLock, WorkspaceLock
+from driftctl.reconcile.locks import (
+    DEFAULT_LOCK_TTL_S,
+    DatabaseWorkspaceLock,
+    FileWorkspaceLock,
+    WorkspaceLock,
+)
 from driftctl.terraform.runner import with_lock_retry
 from driftctl.verify import VerifyContext, planned_from, workspace_root
 
@@ -154,6 +159,7 @@ class Runtime:
     shared_lock: bool = False  # a database lock instead of a file lock (a shared, non-SQLite store)
     config_path: Path | None = None  # the driftctl.yaml the workspaces come from (None: directories)
     llm: LlmSettings | None = None  # the configured LLM endpoint, for drafter "auto" / "llm"
+    lock_ttl_s: float = DEFAULT_LOCK_TTL_S  # a database lock's expiry after its last renewal
 
     def audit(
         self,
@@ -171,7 +177,7 @@ class Runtime:
 
     def lock_for(self, workspace: str, timeout: float) -> WorkspaceLock:
         if self.shared_lock:
-            return DatabaseWorkspaceLock(self.store, workspace, ttl_s=max(3600.0, timeout * 6))
+            return DatabaseWorkspaceLock(self.store, workspace, ttl_s=self.lock_ttl_s)
         return FileWorkspaceLock(self.data_dir / "locks", workspace)
 
     @property
