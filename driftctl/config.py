@@ -28,6 +28,7 @@ from driftctl.yamlsafe import (
     check_size,
     read_capped,
 )
+from driftctl.fleet.settings import FleetSettings
 
 CONFIG_NAMES = ("driftctl.yaml", "driftctl.yml")
 DEFAULT_SCHEDULE = "*/30 * * * *"
@@ -420,6 +421,7 @@ class _ConfigIn(_Strict):
     llm: _LlmIn | None = None
     service: ServiceSettings | None = None
     forge: ForgeSettings | None = None
+    fleet: FleetSettings | None = None  # `driftctl worker` (docs/fleet.md)
 
     @field_validator("version")
     @classmethod
@@ -483,6 +485,7 @@ class Config(_Frozen):
     llm: LlmSettings | None = None
     service: ServiceSettings | None = None  # `driftctl serve` (docs/service.md)
     forge: ForgeSettings | None = None  # pull requests and comment commands (driftctl.forge)
+    fleet: FleetSettings | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -533,6 +536,7 @@ def load_config(path: Path) -> Config:
         llm=LlmSettings(**raw.llm.model_dump()) if raw.llm is not None else None,
         service=raw.service,
         forge=raw.forge,
+        fleet=raw.fleet,
     )
 
 

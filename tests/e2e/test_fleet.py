@@ -1,0 +1,169 @@
+"""The fleet end to end: real `driftctl worker` processes on a real PostgreSQL, many one-bucket sandbox
+workspaces on one moto server, real Terraform (I/O: all of it).
+
+What procrastinate promises is checked from its own tables (jobs and their started/finished events),
+what driftctl promises from the cloud (moto) and the audit trail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from driftctl.sandbox.layout import SandboxLayout
+from driftctl.sandbox.sandbox import Sandbox
+from tests.e2e.fleet_estate import (
+    TAGS,
+    Estate,
+    WorkerProc,
+    build_estate,
+    job_runs,
+    start_worker,
+    stop_all,
+    wait_until,
+)
+from tests.pgcluster import Cluster, restart
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+COUNT = 8  # workspaces: what two workers reconcile well inside one period on this 2-core machine
+PERIOD_S = 20
+NEVER = "0 0 1 1 *"  # a sweep that does not come round during a test
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
+    sb = Sandbox(SandboxLayout(tmp_path_factory.mktemp("fleet-sandbox")))
+    sb.up(apply=False, reattach=True)
+    try:
+        yield build_estate(sb, tmp_path_factory.mktemp("fleet"), COUNT)
+    finally:
+        sb.down()
+
+
+def _fleet(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "sweep": NEVER,
+        "drafter": "rules",
+        "checkov": False,
+        "lock_ttl_s": 6.0,
+        "stalled_after_s": 4.0,
+        "heartbeat_s": 1.0,
+        "retry_attempts": 20,
+        "retry_wait_s": 2.0,
+    }
+    return {**base, **overrides}
+
+
+def _defer(config: Path, database_url: str, workspace: str, trigger: str = "test") -> int:
+    from driftctl.config import load_config
+    from driftctl.fleet.jobs import Fleet, build_app, defer_reconcile
+
+    cfg = load_config(config)
+    assert cfg.fleet is not None
+    fleet = Fleet(config_path=config, database_url=database_url, settings=cfg.fleet)
+
+    async def go() -> int:
+        app = build_app(fleet)
+        async with app.open_async():
+            return await defer_reconcile(app, workspace, fleet.default_options(trigger), due=time.time())
+
+    return asyncio.run(go())
+
+
+def _logs(workers: list[WorkerProc]) -> str:
+    return "\n".join(stop_all(workers))
+
+
+def test_two_workers_reconcile_every_workspace_once_per_period(
+    estate: Estate, postgres_url: str, tmp_path: Path
+) -> None:
+    config = estate.write_config(_fleet(sweep=f"* * * * * */{PERIOD_S}"), mode="detect")
+    workers = [start_worker(config, postgres_url, f"w{i}", tmp_path) for i in (1, 2)]
+    try:
+        # three sweeps fully done (every workspace finished for three distinct due times)
+        def sweeps_done() -> bool:
+            done = collections.Counter(r.due for r in job_runs(postgres_url) if r.status == "succeeded")
+            return sum(1 for n in done.values() if n >= COUNT) >= 3
+
+        wait_until(sweeps_done, "three complete sweeps", limit=300)
+    finally:
+        logs = _logs(workers)
+    runs = job_runs(postgres_url)
+    by_due: dict[float, list[str]] = collections.defaultdict(list)
+    for r in runs:
+        assert r.status == "succeeded", (r, logs)
+        by_due[r.due].append(r.workspace)
+    complete = [due for due, names in by_due.items() if len(names) >= COUNT]
+    assert len(complete) >= 3, logs
+    for due in complete:  # exactly once per period: every workspace, none twice
+        assert sorted(by_due[due]) == sorted(estate.names), (due, by_due[due])
+    dues = sorted(by_due)
+    assert all(b - a >= PERIOD_S - 1 for a, b in zip(dues, dues[1:], strict=False)), dues
+    for name in estate.names:  # none twice at once
+        spans = sorted((r.started, r.finished or r.started) for r in runs if r.workspace == name)
+        assert all(prev[1] <= nxt[0] for prev, nxt in zip(spans, spans[1:], strict=False)), (name, spans)
+    assert {r.trigger for r in runs} == {"schedule"}
+    for w in workers:  # both did work
+        assert "reconciled ws" in w.log.read_text(), logs
+
+
+def _audit_kinds(database_url: str, workspace: str) -> list[tuple[str, str]]:
+    from driftctl.audit.store import Store
+
+    with Store(database_url) as store:
+        return [(e.kind, e.status) for e in store.entries(workspace=workspace, limit=1000)]
+
+
+def test_a_worker_killed_mid_apply_is_recovered_and_postgres_restarts_are_survived(
+    estate: Estate, postgres_url: str, pg_cluster: Cluster, tmp_path: Path
+) -> None:
+    name = estate.names[1]
+    config = estate.write_config(_fleet(), mode="auto")
+    estate.drift(name)
+    first = start_worker(config, postgres_url, "doomed", tmp_path)
+    workers = [first]
+    try:
+        assert _defer(config, postgres_url, name) == 1
+        wait_until(lambda: ("action", "started") in _audit_kinds(postgres_url, name), "the apply to start")
+        first.kill(signal.SIGKILL)  # mid-apply: the action row says started, nothing closed it
+        rescuer = start_worker(config, postgres_url, "rescuer", tmp_path)
+        workers.append(rescuer)
+
+        def healed() -> bool:
+            return any(r.workspace == name and r.status == "succeeded" for r in job_runs(postgres_url))
+
+        wait_until(healed, "the stalled job to be picked up and finished", limit=240)
+        kinds = _audit_kinds(postgres_url, name)
+        assert ("action", "interrupted") in kinds, kinds
+        assert estate.tags(name) == TAGS
+        plan = estate.terraform(name).plan(out=tmp_path / "check.tfplan")
+        assert not plan.changes  # consistent: state and reality agree with the code
+
+        # Postgres goes away and comes back: the surviving worker reconnects and heals the next drift
+        restart(pg_cluster)
+        estate.drift(name)
+        wait_until(lambda: _try_defer(config, postgres_url, name), "the database to take jobs again", 60)
+        wait_until(
+            lambda: sum(r.workspace == name and r.status == "succeeded" for r in job_runs(postgres_url)) >= 2,
+            "a job after the restart",
+            limit=180,
+        )
+        assert estate.tags(name) == TAGS
+        assert rescuer.proc.poll() is None
+    finally:
+        logs = _logs(workers)
+    assert "reconciled " + name in rescuer.log.read_text(), logs
+
+
+def _try_defer(config: Path, database_url: str, name: str) -> bool:
+    try:
+        return _defer(config, database_url, name) == 1
+    except Exception:
+        return False
