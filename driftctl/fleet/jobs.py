@@ -85,7 +85,9 @@ class Fleet:
         from driftctl.core import ReconcileOptions
 
         s = self.settings
-        return ReconcileOptions(mode=s.mode, drafter=s.drafter, checkov=s.checkov, trigger=trigger)
+        return ReconcileOptions(
+            mode=s.mode, strategy=s.strategy, drafter=s.drafter, checkov=s.checkov, trigger=trigger
+        )
 
 
 def run_reconcile(fleet: Fleet, workspace: str, options_json: str) -> dict[str, Any]:
@@ -192,6 +194,6 @@ async def defer_reconcile(
 
 
 def _every(seconds: float) -> str:
-    """A cron (seconds last) firing about every ``seconds``: a third of it, 1 s .. 59 s."""
-    step = min(59, max(1, int(seconds / 3)))
+    """A cron (seconds last) firing about every ``seconds``: half of it, 1 s .. 59 s."""
+    step = min(59, max(1, int(seconds / 2)))
     return f"* * * * * */{step}"

@@ -38,6 +38,7 @@ class FleetSettings(_Strict):
     # When every (not opted-out) workspace is due: cron, 5 fields, or 6 with seconds last.
     sweep: str = "*/30 * * * *"
     mode: Literal["detect", "propose", "auto"] | None = None  # None: each workspace's own mode
+    strategy: Literal["revert", "adopt"] | None = None  # None: the severity policy picks per finding
     drafter: Literal["auto", "rules", "llm"] = "auto"
     checkov: bool = True
     max_concurrent: Annotated[int, Field(ge=1)] | None = None  # reconciles at once, fleet-wide

@@ -70,16 +70,53 @@ class Estate:
         reply = self.s3().get_bucket_tagging(Bucket=self.bucket(name))
         return {t["Key"]: t["Value"] for t in reply["TagSet"]}
 
+    def send_event(self, queue_url: str, name: str, bucket: str, principal: str) -> None:
+        """What EventBridge puts on an SQS target for a CloudTrail-recorded S3 call."""
+        import json
+
+        detail = {
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "IAMUser", "arn": principal},
+            "eventSource": "s3.amazonaws.com",
+            "eventName": name,
+            "awsRegion": "us-east-1",
+            "requestParameters": {"bucketName": bucket, "Host": f"{bucket}.s3.amazonaws.com", "tagging": ""},
+            "responseElements": None,
+            "readOnly": False,
+            "eventType": "AwsApiCall",
+        }
+        envelope = {"version": "0", "detail-type": "AWS API Call via CloudTrail", "source": "aws.s3",
+                    "detail": detail}  # fmt: skip
+        self.sandbox.clients()("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(envelope))
+
     def drift(self, name: str) -> None:
         """An out-of-band change: someone retags the bucket by hand."""
         tagset = [{"Key": "env", "Value": "hand-edited"}, {"Key": "owner", "Value": "platform"}]
         self.s3().put_bucket_tagging(Bucket=self.bucket(name), Tagging={"TagSet": tagset})
 
-    def write_config(self, fleet: Mapping[str, Any], *, mode: str = "auto") -> Path:
+    def slow_apply(self, seconds: float) -> Path:
+        """A `terraform` that waits before every apply: a window to kill a worker mid-apply in."""
+        import shlex
+
+        script = self.root / "slow-apply-terraform"
+        real = " ".join(shlex.quote(c) for c in self.sandbox.binary().command)
+        script.write_text(f'#!/bin/sh\nif [ "$1" = apply ]; then sleep {seconds}; fi\nexec {real} "$@"\n')
+        script.chmod(0o755)
+        return script
+
+    def write_config(
+        self, fleet: Mapping[str, Any], *, mode: str = "auto", terraform: Mapping[str, Path] | None = None
+    ) -> Path:
+        workspaces: list[dict[str, Any]] = []
+        for n in self.names:
+            ws: dict[str, Any] = {"name": n, "path": n}
+            if terraform and n in terraform:
+                ws["terraform"] = str(terraform[n])
+            workspaces.append(ws)
         config = {
             "version": 1,
             "defaults": {"mode": mode, "ignore_file": None, "env": dict(self.env)},
-            "workspaces": [{"name": n, "path": n} for n in self.names],
+            "workspaces": workspaces,
             "fleet": dict(fleet),
         }
         path = self.root / "driftctl.yaml"
@@ -127,22 +164,40 @@ class WorkerProc:
     log: Path
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
+        """SIGKILL: the worker and every process it started (Terraform too), as when its machine dies."""
         if self.proc.poll() is None:
-            os.kill(self.proc.pid, sig)
-        self.proc.wait(timeout=60)
+            if sig == signal.SIGKILL:
+                os.killpg(self.proc.pid, sig)
+            else:
+                os.kill(self.proc.pid, sig)
+        self.proc.wait(timeout=90)
 
 
-def start_worker(config: Path, database_url: str, name: str, log_dir: Path, *extra: str) -> WorkerProc:
+def start_worker(
+    config: Path,
+    database_url: str,
+    name: str,
+    log_dir: Path,
+    *extra: str,
+    env: Mapping[str, str] | None = None,
+) -> WorkerProc:
     log = log_dir / f"{name}.log"
-    env = {**os.environ, "DRIFTCTL_DATABASE_URL": database_url}
+    env = {**os.environ, **(env or {}), "DRIFTCTL_DATABASE_URL": database_url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "driftctl.cli", "worker", "-c", str(config), "--name", name, "-v", *extra],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         env=env,
         cwd=config.parent,
+        start_new_session=True,
     )
-    return WorkerProc(name, proc, log)
+    worker = WorkerProc(name, proc, log)
+    wait_until(
+        lambda: b": ready" in log.read_bytes() or proc.poll() is not None, f"worker {name} to start", 120
+    )
+    if proc.poll() is not None:
+        raise AssertionError(f"worker {name} exited {proc.returncode}:\n{log.read_text(errors='replace')}")
+    return worker
 
 
 @dataclass(frozen=True)
@@ -169,10 +224,10 @@ def job_runs(database_url: str) -> list[JobRun]:
         if not exists or not exists[0]:
             return runs  # no worker has created the queue's tables yet
         jobs = conn.execute(
-            "SELECT id, args, status::text, attempts FROM procrastinate_jobs WHERE task_name = %s",
+            "SELECT id, args, attempts FROM procrastinate_jobs WHERE task_name = %s",
             ("driftctl.reconcile",),
         ).fetchall()
-        for job_id, args, status, attempts in jobs:
+        for job_id, args, attempts in jobs:
             events = conn.execute(
                 "SELECT type::text, extract(epoch FROM at)::float8 FROM procrastinate_events "
                 "WHERE job_id = %s ORDER BY at, id",
@@ -225,5 +280,9 @@ def stop_all(workers: list[WorkerProc]) -> Iterator[str]:
     """SIGTERM every worker, then their logs' tails (for a failing assertion's message)."""
     for w in workers:
         w.kill(signal.SIGTERM)
+    keep = os.environ.get("DRIFTCTL_FLEET_LOGS")  # a directory to keep whole worker logs in
     for w in workers:
-        yield f"--- {w.name} ---\n" + w.log.read_text(errors="replace")[-3000:]
+        if keep:
+            shutil.copy2(w.log, Path(keep) / w.log.name)
+        lines = [ln for ln in w.log.read_text(errors="replace").splitlines() if "recover_stalled" not in ln]
+        yield f"--- {w.name} ---\n" + "\n".join(lines)[-4000:]
