@@ -3,7 +3,8 @@ database goes away (I/O: Postgres, signals, and Terraform through the jobs).
 
 procrastinate's worker already survives short outages in its connection pool; when the database is
 gone long enough for the worker itself to fail (a Postgres restart drops every connection, including
-the one listening for new jobs), this loop opens a new app and carries on, with a capped backoff.
+the one listening for new jobs, after which procrastinate stops the worker), this loop opens a new app
+and carries on, with a capped backoff.
 """
 
 from __future__ import annotations
@@ -96,8 +97,9 @@ async def _run(fleet: Fleet, options: WorkerOptions, on_start: Callable[[], None
                         await asyncio.gather(worker, return_exceptions=True)
                         return
                     stopping.cancel()
-                    worker.result()  # raises what stopped the worker
-                    return
+                    worker.result()  # raises what stopped the worker, if it raised
+                    # procrastinate stops itself when a side task (the LISTEN connection) fails
+                    raise RuntimeError("the worker stopped on its own (its database connection failed)")
             except Exception as exc:
                 log.warning(
                     "worker %s lost the database (%s); reconnecting in %.1f s", options.name, exc, backoff

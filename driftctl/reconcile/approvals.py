@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from driftctl.detect.engine import Target, terraform_for
 from driftctl.errors import ConfigError, DriftctlError
 from driftctl.models import DecisionKind, Proposal, Strategy
-from driftctl.reconcile.freshness import Fingerprint, fingerprint
+from driftctl.reconcile.freshness import Fingerprint, changes_differ, fingerprint
 from driftctl.reconcile.pipeline import Runtime, _apply_plan, _draft, _findings, _plan, _record, _Work
 from driftctl.verify import VerifyContext, planned_changes, planned_from, workspace_root
 
@@ -167,7 +167,19 @@ def _apply_revert(work: _Work, row: ProposalRow) -> ApplyResult:
             "stale",
             "re-planned and not applied: " + "; ".join(proposal.decision.reasons),
         )
+    replanned = proposal.verification.changes if proposal.verification is not None else ()
+    differ = changes_differ(_approved_changes(row), replanned)  # e.g. a host without the plan file
+    if differ is not None:
+        return ApplyResult(row.id, row.address, "stale", f"re-planned and not applied: {differ}")
     return _apply_and_confirm(work, row, proposal, new_plan, replanned=True)
+
+
+def _approved_changes(row: ProposalRow) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """The (address, actions) the approved plan would take, as stored; None for an older record."""
+    verification = (json.loads(row.data).get("proposal") or {}).get("verification")
+    if not isinstance(verification, dict) or "changes" not in verification:
+        return None
+    return tuple((str(c["address"]), tuple(c["actions"])) for c in verification["changes"])
 
 
 def _stored_proposal(row: ProposalRow) -> Proposal:
