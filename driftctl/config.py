@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from driftctl.errors import ConfigError
+from driftctl.fleet.settings import FleetSettings
 from driftctl.forge.settings import ForgeSettings
 from driftctl.service.settings import ServiceSettings
 from driftctl.yamlsafe import (
@@ -28,7 +29,6 @@ from driftctl.yamlsafe import (
     check_size,
     read_capped,
 )
-from driftctl.fleet.settings import FleetSettings
 
 CONFIG_NAMES = ("driftctl.yaml", "driftctl.yml")
 DEFAULT_SCHEDULE = "*/30 * * * *"

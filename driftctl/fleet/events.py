@@ -157,8 +157,15 @@ class Consumer:
 
         runtime = self.fleet.runtime()
         targets = [t for t in resolve_workspaces((), runtime) if not self.fleet.settings.opted_out(t.name)]
+        started = time.monotonic()
         self.index = build_index(pull_states(targets))
         self._indexed_at = self.clock()
+        log.info(
+            "events: indexed %d ids of %d workspaces in %.1f s",
+            len(self.index.entries),
+            len(self.index.workspaces),
+            time.monotonic() - started,
+        )
 
     def handle(self, body: str) -> list[str]:
         """One message: the workspaces it adds to the debouncer."""
