@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 RECONCILE_TASK = "driftctl.reconcile"
 SWEEP_TASK = "driftctl.sweep"
 RECOVER_TASK = "driftctl.recover_stalled"
+CLEANUP_TASK = "driftctl.remove_old_jobs"
 QUEUE = "driftctl"
 
 
@@ -170,7 +171,17 @@ def build_app(fleet: Fleet) -> procrastinate.App:
         await app.job_manager.prune_stalled_workers(s.stalled_after_s)
         return count
 
-    _ = (reconcile_job, sweep, recover_stalled, AlreadyEnqueued)
+    @app.periodic(cron="17 * * * *", periodic_id="cleanup")
+    @app.task(name=CLEANUP_TASK, queue=QUEUE, queueing_lock=CLEANUP_TASK, pass_context=True)
+    async def remove_old_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
+        """Finished jobs older than ``keep_jobs_h`` leave the queue (the audit trail keeps the runs)."""
+        from procrastinate import builtin_tasks
+
+        await builtin_tasks.remove_old_jobs(
+            context, max_hours=s.keep_jobs_h, remove_failed=True, remove_cancelled=True, remove_aborted=True
+        )
+
+    _ = (reconcile_job, sweep, recover_stalled, remove_old_jobs, AlreadyEnqueued)
     return app
 
 

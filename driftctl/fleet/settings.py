@@ -53,6 +53,7 @@ class FleetSettings(_Strict):
     heartbeat_s: Seconds = 10.0
     retry_attempts: Annotated[int, Field(ge=0, le=50)] = 5
     retry_wait_s: Seconds = 5.0
+    keep_jobs_h: Annotated[int, Field(ge=1)] = 72  # finished jobs are removed from the queue after this
     events: EventSettings | None = None
 
     @field_validator("sweep")

@@ -118,3 +118,22 @@ def test_settings_defaults_are_sane() -> None:
     s = FleetSettings()
     assert s.lock_ttl_s > s.heartbeat_s and s.stalled_after_s > s.heartbeat_s
     assert s.max_concurrent is None and s.opt_out == []
+
+
+def test_the_app_has_the_fleets_tasks_and_periodic_schedules(tmp_path: Path) -> None:
+    from driftctl.fleet.jobs import Fleet, build_app
+
+    settings = FleetSettings(sweep="*/5 * * * * *", stalled_after_s=8.0)
+    app = build_app(Fleet(tmp_path / "driftctl.yaml", "postgresql+psycopg://u@127.0.0.1:1/db", settings))
+    assert {
+        "driftctl.reconcile",
+        "driftctl.sweep",
+        "driftctl.recover_stalled",
+        "driftctl.remove_old_jobs",
+    } <= set(app.tasks)
+    crons = {pt.task.name: pt.cron for pt in app.periodic_registry.periodic_tasks.values()}
+    assert crons == {
+        "driftctl.sweep": "*/5 * * * * *",
+        "driftctl.recover_stalled": "* * * * * */4",
+        "driftctl.remove_old_jobs": "17 * * * *",
+    }
