@@ -224,3 +224,61 @@ def test_a_cloudtrail_event_reconciles_that_workspace_alone_once_and_heals_it(
         estate.s3().put_bucket_tagging(
             Bucket=estate.bucket(own), Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in TAGS.items()]}
         )
+
+
+def test_an_approved_revert_applied_on_another_host_replans_and_applies_only_the_approved_change(
+    estate: Estate, postgres_url: str, tmp_path: Path
+) -> None:
+    # Host A proposes (its saved plan stays on its disk); host B, sharing only the Postgres store,
+    # applies: no plan file there, so it re-plans, and applies only if the new plan changes what the
+    # human approved.
+    import json
+
+    from driftctl.core import (
+        ReconcileOptions,
+        apply_proposal,
+        approve_proposal,
+        build_runtime,
+        list_proposals,
+        reconcile_workspace,
+        resolve_workspaces,
+    )
+
+    name, other = estate.names[7], estate.names[4]
+    config = estate.write_config(_fleet(), mode="propose")
+    options = ReconcileOptions(mode="propose", strategy="revert", drafter="rules", checkov=False)
+    host_a = build_runtime(config, database_url=postgres_url)
+    host_b = build_runtime(config, database_url=postgres_url)
+    try:
+        ids = {}
+        for ws in (name, other):
+            estate.drift(ws)
+            (target,) = resolve_workspaces((ws,), host_a)
+            reconcile_workspace(target, host_a, options)
+            (row,) = list_proposals(host_a, workspace=ws, open_only=True)
+            approve_proposal(host_a, row.id, "alice")
+            assert row.plan_path and Path(row.plan_path).is_file()
+            Path(row.plan_path).unlink()  # host B never had it
+            ids[ws] = row.id
+
+        applied = apply_proposal(host_b, ids[name], options, by="bob")
+        assert (applied.status, applied.replanned) == ("applied", True), applied
+        assert estate.tags(name) == TAGS
+
+        # The approved record says the plan changed something else: the re-plan is not applied.
+        store = host_b.store
+        data = json.loads(store.proposal(ids[other]).data)
+        data["proposal"]["verification"]["changes"] = [
+            {"address": "aws_s3_bucket.elsewhere", "actions": ["update"]}
+        ]
+        store.update_proposal(ids[other], data=json.dumps(data))
+        refused = apply_proposal(host_b, ids[other], options, by="bob")
+        assert refused.status == "stale", refused
+        assert "the approved one changed update aws_s3_bucket.elsewhere" in refused.message
+        assert estate.tags(other) != TAGS
+    finally:
+        estate.s3().put_bucket_tagging(
+            Bucket=estate.bucket(other), Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in TAGS.items()]}
+        )
+        host_a.store.close()
+        host_b.store.close()
