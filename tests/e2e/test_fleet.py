@@ -33,7 +33,7 @@ from tests.pgcluster import Cluster, restart
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
-COUNT = 8  # workspaces: what two workers reconcile well inside one period on this 2-core machine
+COUNT = 20  # workspaces, all on one moto server
 PERIOD_S = 20
 NEVER = "0 0 1 1 *"  # a sweep that does not come round during a test
 
