@@ -412,6 +412,19 @@ class _LlmIn(_Strict):
     timeout_s: Annotated[float, Field(gt=0, le=MAX_LLM_TIMEOUT_S, allow_inf_nan=False)] = 30
     max_retries: Annotated[int, Field(ge=0, le=10)] = 3
     max_attempts: Annotated[int, Field(ge=0, le=5)] = 2
+    budget_s: Annotated[float, Field(gt=0, le=86400)] = 300
+
+
+class _AuditIn(_Strict):
+    key_env: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+    key_file: Annotated[str, Field(min_length=1)] | None = None
+
+
+class _AuditOnlyIn(BaseModel):
+    """Just the ``audit:`` section, so audit commands work on a config that is otherwise incomplete."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True, defer_build=True)
+    audit: _AuditIn = _AuditIn()
 
 
 class _ConfigIn(_Strict):
@@ -419,6 +432,7 @@ class _ConfigIn(_Strict):
     defaults: _SettingsIn = _SettingsIn()
     workspaces: Annotated[list[_WorkspaceIn], Field(min_length=1)]
     llm: _LlmIn | None = None
+    audit: _AuditIn = _AuditIn()
     service: ServiceSettings | None = None
     forge: ForgeSettings | None = None
     fleet: FleetSettings | None = None  # `driftctl worker` (docs/fleet.md)
@@ -474,6 +488,15 @@ class LlmSettings(_Frozen):
     timeout_s: float
     max_retries: int
     max_attempts: int
+    budget_s: float = 300  # every LLM request of one run together; then the rules drafter takes over
+
+
+class AuditSettings(_Frozen):
+    """Where the audit chain's key comes from: ``$key_env``, else ``key_file`` (absolute), else
+    ``audit.key`` next to the database (see ``driftctl.audit.keys``)."""
+
+    key_env: str | None = None
+    key_file: Path | None = None
 
 
 class Config(_Frozen):
@@ -483,6 +506,7 @@ class Config(_Frozen):
     version: int
     workspaces: tuple[WorkspaceConfig, ...]
     llm: LlmSettings | None = None
+    audit: AuditSettings = AuditSettings()
     service: ServiceSettings | None = None  # `driftctl serve` (docs/service.md)
     forge: ForgeSettings | None = None  # pull requests and comment commands (driftctl.forge)
     fleet: FleetSettings | None = None
@@ -537,6 +561,22 @@ def load_config(path: Path) -> Config:
         service=raw.service,
         forge=raw.forge,
         fleet=raw.fleet,
+        audit=AuditSettings(
+            key_env=raw.audit.key_env,
+            key_file=_absolute(base, raw.audit.key_file) if raw.audit.key_file else None,
+        ),
+    )
+
+
+def load_audit_settings(path: Path) -> AuditSettings:
+    """Only the ``audit:`` section of ``path`` (the rest is not validated), with ``key_file`` absolute."""
+    source = read_yaml(path, what="config file", allow_empty=True)
+    if source is None or not isinstance(source.data, dict):
+        return AuditSettings()
+    raw = source.validate(_AuditOnlyIn).audit
+    base = Path(os.path.abspath(path.parent))
+    return AuditSettings(
+        key_env=raw.key_env, key_file=_absolute(base, raw.key_file) if raw.key_file else None
     )
 
 

@@ -8,7 +8,6 @@ and the proposal says so.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,10 +21,12 @@ from driftctl.detect.severity import SeverityRules, classify
 from driftctl.draft.rules import RulesDrafter, adopt_refusal, preferred_strategy
 from driftctl.errors import DriftctlError
 from driftctl.models import Decision, DecisionKind, Draft, FileEdit, Finding, Proposal, Strategy, Verification
+from driftctl.scratch import scratch_dir
 from driftctl.verify import VerifyContext, planned_from, verify, workspace_root
 
 if TYPE_CHECKING:
     from driftctl.assess.engine import AssessOptions
+    from driftctl.assess.score import HistoryLike
     from driftctl.draft.llm import LlmDrafter
 
 Progress = Callable[[str], None]
@@ -70,8 +71,8 @@ def _propose(
 ) -> list[Proposal]:
     assert target.path is not None
     terraform_at = terraform_for(target)
-    with tempfile.TemporaryDirectory(prefix="driftctl-propose-") as tmp:
-        scratch = Path(tmp)
+    with scratch_dir("propose-") as tmp:  # owned by this pid: a killed run's is swept (driftctl.scratch)
+        scratch = tmp
         plan, shown = workspace_plan(target, terraform_at(target.path), scratch, progress)
         detect_doc = json.loads(shown)
         findings, _pending = detect_plan(plan)
@@ -120,7 +121,11 @@ def adopted_change(plan_doc: dict[str, Any], address: str) -> dict[str, Any]:
 
 
 def assess_proposal(
-    proposal: Proposal, fix_plan: dict[str, Any], gate: Gate, options: AssessOptions | None = None
+    proposal: Proposal,
+    fix_plan: dict[str, Any],
+    gate: Gate,
+    options: AssessOptions | None = None,
+    history: HistoryLike | None = None,
 ) -> Proposal:
     """The proposal with its assessment and decision; a policy engine that fails blocks (fails closed)."""
     from driftctl.assess.engine import AssessOptions, assess_plan
@@ -133,6 +138,7 @@ def assess_proposal(
             source=proposal.finding.address,
             draft=proposal.draft,
             verification=proposal.verification,
+            history=history,
         )
     except DriftctlError as exc:
         blocked = Decision(DecisionKind.BLOCK, (f"assessment failed, so nothing may apply: {exc.message}",))
@@ -158,6 +164,7 @@ def draft_and_verify(
                 final = replace(draft, notes=tuple(notes), edits=formatted(draft.edits, check))
                 return Proposal(finding, final, replace(check, attempts=attempt))
             errors.append(check.reason)
+            options.llm.reject_last(f"failed verification: {check.reason}")
             notes.append(f"LLM draft {attempt} failed verification: {check.reason}")
         else:
             notes.append("the LLM's drafts kept failing verification; the rules drafter took over")
@@ -198,12 +205,14 @@ def _llm_draft(
             finding.address, Strategy.REVERT, "llm", (), reply.rationale, reply.confidence, audit=reply.audit
         ), ""
     if reply.block is None:
+        llm.reject_last("the LLM chose adopt but sent no block")
         return None, "the LLM chose adopt but sent no block"
     refusal = adopt_refusal(finding)
     if refusal is not None:
         return None, f"the LLM chose adopt, refused: {refusal}"
     violations = check_block(block, reply.block, finding.resource.type, finding.resource.name)
     if violations:
+        llm.reject_last("guardrails: " + "; ".join(violations))
         return None, "guardrails rejected the LLM's edit: " + "; ".join(violations)
     after = where.text[: where.start] + reply.block.strip() + where.text[where.end :]
     edit = FileEdit(path, where.text, after)

@@ -65,7 +65,8 @@ class CheckovWorker:
     def __init__(
         self, python: Path, environment: Callable[[Path], dict[str, str]], clock: Clock = time.monotonic
     ):
-        self._home = Path(tempfile.mkdtemp(prefix="driftctl-checkov-home-"))
+        # The pid in the name lets the next run sweep it if this one is killed (driftctl.scratch.sweep).
+        self._home = Path(tempfile.mkdtemp(prefix=f"driftctl-checkov-home-{os.getpid()}-"))
         # A file, not a pipe: a chatty checkov can never stall. Closed in close().
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         self._clock = clock

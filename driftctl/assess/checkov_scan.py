@@ -22,7 +22,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 
 from driftctl.assess.checkov_process import POOL, WorkerFailure, interpreter_of
 from driftctl.errors import ConfigError, DriftctlError
+from driftctl.scratch import scratch_dir
 from driftctl.shipped import policy_file, source_checkout
 from driftctl.terraform.runner import drain, signal_group
 
@@ -184,8 +184,8 @@ def scan_fix(
     if not any(sides.values()):
         return CheckovResult()
     binary = resolve_checkov()
-    with tempfile.TemporaryDirectory(prefix="driftctl-checkov-") as tmp:
-        work = Path(tmp)
+    with scratch_dir("checkov-") as tmp:  # under .driftctl/tmp in a reconcile (see driftctl.scratch)
+        work = tmp
         files: list[Path] = []
         for side, resources in sides.items():
             if resources:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from driftctl.assess.blast import BlastRadius, blast_radius, load_weights
 from driftctl.assess.decide import Gate, decide
-from driftctl.assess.score import score
+from driftctl.assess.score import HistoryLike, score
 from driftctl.errors import PlanFormatError
 from driftctl.models import Assessment, Decision, Draft, Verification
 
@@ -100,6 +100,7 @@ def assess_plan(
     source: str,
     draft: Draft | None = None,
     verification: Verification | None = None,
+    history: HistoryLike | None = None,
 ) -> AssessReport:
     from driftctl.assess.rego import SHIPPED_POLICIES
 
@@ -111,7 +112,9 @@ def assess_plan(
 
         checkov = scan_fix(plan)
     blast = blast_radius(plan, load_weights())
-    assessment = score(blast=blast, rego=rego, checkov=checkov, draft=draft, verification=verification)
+    assessment = score(
+        blast=blast, rego=rego, checkov=checkov, draft=draft, verification=verification, history=history
+    )
     return AssessReport(
         source=source,
         blast=blast,

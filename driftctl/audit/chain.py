@@ -1,23 +1,30 @@
-"""The audit hash chain: canonical JSON, entry hashes and chain verification (pure, no I/O).
+"""The audit chain: canonical JSON, keyed entry MACs and chain verification (pure, no I/O).
 
-Each audit row stores ``hash = sha256(prev_hash + "\\n" + canonical(fields))`` where ``fields`` are
-all of the row's columns except ``hash`` and ``prev_hash`` is the previous row's hash (``GENESIS``
-for seq 1). A separate head record keeps the last seq and hash. Editing a row breaks its own hash,
-deleting one leaves a gap in the seqs (or a head that points past the end), and re-hashing an edited
-row breaks the next row's ``prev_hash``. What the chain cannot catch is someone rewriting every row
-from the edit onwards *and* the head; export the head elsewhere if that matters.
+Each audit row stores ``hash = HMAC-SHA256(key, prev_hash + "\\n" + canonical(fields))`` where
+``fields`` are all of the row's columns except ``hash`` (``key_id`` included) and ``prev_hash`` is the
+previous row's hash (``GENESIS`` for seq 1). The key lives outside the database (see ``keys``), so
+someone who can write the database but not read the key can neither edit a row, nor re-hash the rows
+after an edit, nor append a row. A head record keeps the last seq and hash with its own MAC, so
+cutting rows from the end and moving the head back shows too, unless the attacker kept an old head;
+an anchor written outside the store (``anchor``) closes that: ``verify --anchor`` proves no row up
+to the anchored seq was removed or rewritten.
+
+Rows written before the chain was keyed have no ``key_id`` and a plain sha256 hash; they are
+accepted only as a prefix of the chain (the first keyed row's MAC pins them), never after a keyed row.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 GENESIS = "0" * 64
-HASHED_FIELDS = ("seq", "ts", "run_id", "workspace", "kind", "subject", "status", "data", "prev_hash")
+LEGACY_FIELDS = ("seq", "ts", "run_id", "workspace", "kind", "subject", "status", "data", "prev_hash")
+HASHED_FIELDS = (*LEGACY_FIELDS, "key_id")
 MAX_PROBLEMS = 200  # a bulk edit would otherwise list every row; the first ones locate it
 
 
@@ -28,14 +35,33 @@ def canonical(obj: Any) -> bytes:
     )
 
 
+class KeyLookup(Protocol):
+    """Where the verifier finds a key by id (``keys.Keyring``)."""
+
+    source: str
+
+    def get(self, kid: str) -> bytes | None: ...
+
+
 def entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
-    """The hex sha256 of one entry: its predecessor's hash, a newline, then its canonical fields."""
+    """The unkeyed (legacy) hex sha256 of one entry: its predecessor's hash, a newline, its fields."""
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(dict(fields))).hexdigest()
+
+
+def entry_mac(key: bytes, prev_hash: str, fields: Mapping[str, Any]) -> str:
+    """The HMAC-SHA256 of one entry under ``key``: predecessor's hash, a newline, canonical fields."""
+    return hmac.new(key, prev_hash.encode() + b"\n" + canonical(dict(fields)), hashlib.sha256).hexdigest()
+
+
+def head_mac(key: bytes, seq: int, last_hash: str) -> str:
+    """The MAC of a head record (or an anchor) naming ``seq`` and its row's hash."""
+    return hmac.new(key, f"driftctl audit head\n{seq}\n{last_hash}".encode(), hashlib.sha256).hexdigest()
 
 
 def hashed_fields(row: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of ``row`` that its hash covers; ``data`` as stored text (or canonicalised if not text)."""
-    fields = {name: row.get(name) for name in HASHED_FIELDS}
+    names = HASHED_FIELDS if row.get("key_id") is not None else LEGACY_FIELDS
+    fields = {name: row.get(name) for name in names}
     if not isinstance(fields["data"], str):
         # An exported row carries data as an object; the stored text is its canonical form.
         fields["data"] = canonical(fields["data"]).decode("utf-8")
@@ -63,7 +89,9 @@ class ChainReport:
 class ChainVerifier:
     """Checks rows one at a time in seq order, so a long chain never has to sit in memory at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys: KeyLookup) -> None:
+        self._keys = keys
+        self._keyed = 0  # keyed rows seen so far: an unkeyed row after one is forged
         self._problems: list[str] = []
         self._dropped = 0
         self._checked = 0
@@ -80,8 +108,23 @@ class ChainVerifier:
         seq, stored = int(row["seq"]), str(row.get("hash"))
         prev_hash = str(row.get("prev_hash"))
         self._checked += 1
-        if entry_hash(prev_hash, hashed_fields(row)) != stored:
-            self._problem(f"seq {seq}: hash does not match its contents (edited)")
+        kid = row.get("key_id")
+        if kid is None:
+            if self._keyed:
+                self._problem(f"seq {seq}: an unkeyed row after keyed rows (forged behind the store)")
+            elif entry_hash(prev_hash, hashed_fields(row)) != stored:
+                self._problem(f"seq {seq}: hash does not match its contents (edited)")
+        else:
+            self._keyed += 1
+            key = self._keys.get(str(kid))
+            if key is None:
+                self._problem(
+                    f"seq {seq}: signed with audit key {kid}, which {self._keys.source} does not hold"
+                )
+            elif not hmac.compare_digest(entry_mac(key, prev_hash, hashed_fields(row)), stored):
+                self._problem(
+                    f"seq {seq}: MAC does not match its contents (edited, or forged without the key)"
+                )
         if self._last is None:
             if seq != 1:
                 missing = "seq 1" if seq == 2 else f"seqs 1-{seq - 1}"
@@ -99,9 +142,15 @@ class ChainVerifier:
                 self._problem(f"seq {seq}: prev_hash does not match seq {last_seq}'s hash")
         self._last = (seq, stored)
 
-    def finish(self, head: tuple[int, str] | None) -> ChainReport:
-        """The report, after comparing the last row with the head record (``None``: no head record)."""
+    def finish(
+        self, head: tuple[int, str] | None, signature: tuple[str | None, str | None] | None = None
+    ) -> ChainReport:
+        """The report, after comparing the last row with the head record (``None``: no head record)
+        and checking the head's ``signature`` (key id, MAC; both ``None`` for an unsigned head;
+        ``signature=None``: not checked, e.g. a head taken from an export's last row)."""
         last = self._last
+        if head is not None and signature is not None:
+            self._check_head(head, signature)
         if head is None:
             if last is not None:
                 self._problem(f"the head record is missing but there are rows up to seq {last[0]} (deleted)")
@@ -123,10 +172,34 @@ class ChainVerifier:
             problems.append(f"... and {self._dropped} more problems")
         return ChainReport(ok=not problems, checked=self._checked, problems=tuple(problems), head=head)
 
+    def _check_head(self, head: tuple[int, str], signature: tuple[str | None, str | None]) -> None:
+        kid, stored = signature
+        if kid is None or stored is None:
+            if self._keyed:
+                self._problem(
+                    f"the head record (seq {head[0]}) is unsigned but the rows are keyed (head moved by hand)"
+                )
+            return
+        key = self._keys.get(kid)
+        if key is None:
+            self._problem(
+                f"the head record is signed with audit key {kid}, which {self._keys.source} does not hold"
+            )
+        elif not hmac.compare_digest(head_mac(key, head[0], head[1]), stored):
+            self._problem(
+                f"the head record (seq {head[0]}) has a MAC that does not match it (head moved by hand, "
+                "e.g. after rows were cut from the end)"
+            )
 
-def verify_chain(rows: Iterable[Mapping[str, Any]], head: tuple[int, str] | None) -> ChainReport:
+
+def verify_chain(
+    rows: Iterable[Mapping[str, Any]],
+    head: tuple[int, str] | None,
+    keys: KeyLookup,
+    signature: tuple[str | None, str | None] | None = None,
+) -> ChainReport:
     """Verify ``rows`` (in seq order, with ``hash``) against the ``head`` record (``None``: missing)."""
-    verifier = ChainVerifier()
+    verifier = ChainVerifier(keys)
     for row in rows:
         verifier.feed(row)
-    return verifier.finish(head)
+    return verifier.finish(head, signature)

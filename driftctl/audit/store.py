@@ -3,7 +3,12 @@
 Any SQLAlchemy URL works; the default is a SQLite file. SQLite runs in WAL mode and every write
 transaction starts with ``BEGIN IMMEDIATE`` so appends from several processes queue up instead of
 interleaving; other databases lock the head row with ``SELECT ... FOR UPDATE``. Either way one
-append is one transaction: read the head, insert the row, move the head.
+append is one transaction: read the head, insert the row, move the head. Rows are signed with the
+audit key (``keys``), which never enters the database.
+
+Every proposal write (``save_proposal``, ``update_proposal``) appends, in the same transaction, a
+chained ``proposal`` row with the new status and the digest of the content that would be applied
+(``proposals``), so a status or diff changed behind the store no longer matches the chain.
 """
 
 from __future__ import annotations
@@ -15,19 +20,21 @@ import secrets
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, Table, create_engine, event, select, text
+from sqlalchemy import Connection, Table, create_engine, event, inspect, literal, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col
 from sqlmodel import select as sm_select
 
-from driftctl.audit.chain import GENESIS, ChainReport, ChainVerifier, canonical, entry_hash
+from driftctl.audit.chain import GENESIS, ChainReport, ChainVerifier, canonical, entry_mac, head_mac
+from driftctl.audit.keys import KEY_FILE_NAME, Keyring, configured_keyring, load_keyring
+from driftctl.audit.proposals import ProposalIntegrityError, check_proposals, is_state_entry, state_data
 from driftctl.audit.readonly import read_only_url, sqlite_file, writable
 from driftctl.audit.tables import (
     AUDIT_KINDS,
@@ -68,6 +75,7 @@ class Entry:
     data: dict[str, Any]
     prev_hash: str
     hash: str
+    key_id: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Entry:
@@ -82,6 +90,7 @@ class Entry:
             data=_decode(row["data"]),
             prev_hash=row["prev_hash"],
             hash=row["hash"],
+            key_id=row.get("key_id"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -96,6 +105,7 @@ class Entry:
             "data": self.data,
             "prev_hash": self.prev_hash,
             "hash": self.hash,
+            "key_id": self.key_id,
         }
 
 
@@ -157,12 +167,24 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
+def _add_missing_columns(conn: Connection) -> None:
+    """Columns added since a table was created (nullable text: old rows stay as they were)."""
+    found = inspect(conn)
+    for model in (AuditRow, AuditHead):
+        table = _table(model)
+        have = {c["name"] for c in found.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have:
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} VARCHAR"))
+
+
 class Store:
     """The driftctl database: audit trail, proposals, breakers and locks."""
 
-    def __init__(self, url: str, *, read_only: bool = False) -> None:
-        """``read_only``: the caller only reads; a SQLite file driftctl cannot write is then opened
-        read-only instead of failing (a writer gets a clear error before anything runs)."""
+    def __init__(self, url: str, keyring: Keyring | None = None, *, read_only: bool = False) -> None:
+        """``keyring``: the audit keys (default: ``audit.key`` next to a SQLite file, see
+        ``_default_keyring``). ``read_only``: the caller only reads; a SQLite file driftctl cannot write
+        is then opened read-only instead of failing (a writer gets a clear error before anything runs)."""
         self.url = url
         self._display_url = redact_url(url)
         file = sqlite_file(url)
@@ -196,8 +218,19 @@ class Store:
         self._snapshot_engine = (
             engine if self._sqlite else engine.execution_options(isolation_level="REPEATABLE READ")
         )
+        self.keyring = keyring if keyring is not None else self._default_keyring()
         if not self.read_only:
             self._initialise()
+
+    def _default_keyring(self) -> Keyring:
+        """``audit.key`` next to a SQLite file; an in-memory key for an in-memory database; else the
+        key file next to the default database."""
+        database = make_url(self.url).database if self._sqlite else None
+        if self._sqlite and (not database or database == ":memory:"):
+            return Keyring.ephemeral()
+        if database:
+            return load_keyring(Path(os.path.abspath(database)).parent / KEY_FILE_NAME)
+        return load_keyring(default_database_path(None).parent / KEY_FILE_NAME)
 
     def _initialise(self, attempts: int = 40) -> None:
         """Tables and head. Two processes creating one new SQLite file at once can get SQLITE_BUSY
@@ -218,20 +251,29 @@ class Store:
         tables = [_table(t) for t in _TABLES]
         if make_url(self.url).get_backend_name() != "postgresql":
             SQLModel.metadata.create_all(self._write_engine, tables=tables)
+            with self._write_engine.begin() as conn:
+                _add_missing_columns(conn)
             return
         # CREATE TABLE IF NOT EXISTS races on PostgreSQL: two first-time creators collide on the row
         # type's unique index. A transaction-scoped advisory lock lets one create while others wait.
         with self._write_engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
             SQLModel.metadata.create_all(conn, tables=tables)
+            _add_missing_columns(conn)
 
     @classmethod
-    def open(cls, default_sqlite: Path, *, read_only: bool = False) -> Store:
+    def open(cls, default_sqlite: Path, config_path: Path | None = None, *, read_only: bool = False) -> Store:
         """The store at ``$DRIFTCTL_DATABASE_URL``, else SQLite at ``default_sqlite`` (its dir made 0700).
 
-        ``read_only``: see ``__init__``; an existing database is then never created or changed.
+        Its keyring: what the ``audit:`` section of ``config_path`` names, else ``audit.key`` next to
+        the SQLite file (next to ``default_sqlite`` for another database: give every controller that
+        shares it the same key through ``audit.key_env`` or ``audit.key_file``). ``read_only``: see
+        ``__init__``; an existing database is then never created or changed.
         """
+        keyring = configured_keyring(config_path)
         url = os.environ.get(DATABASE_URL_ENV, "").strip()
+        if keyring is None and url and not url.startswith("sqlite"):
+            keyring = load_keyring(default_sqlite.parent / KEY_FILE_NAME)  # a shared database: a local key
         if not url:
             if not (read_only and default_sqlite.is_file()):
                 try:
@@ -245,7 +287,7 @@ class Store:
                         f"driftctl.yaml: make that directory writable, or set {DATABASE_URL_ENV}",
                     ) from None
             url = f"sqlite:///{default_sqlite}"
-        return cls(url, read_only=read_only)
+        return cls(url, keyring, read_only=read_only)
 
     @property
     def display_url(self) -> str:
@@ -339,30 +381,46 @@ class Store:
         """Append one entry, chained to the head, in one transaction; safe across processes."""
         if kind not in AUDIT_KINDS:
             raise ValueError(f"unknown audit kind {kind!r}; one of {', '.join(AUDIT_KINDS)}")
-        text = canonical(dict(data)).decode("utf-8")
         with self._write("append to the audit trail") as s:
-            head = s.exec(sm_select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-            if head is None:
-                raise StoreError(
-                    f"database {self._display_url}: the audit head record is missing, so the trail "
-                    "cannot be extended safely",
-                    hint="run `driftctl audit verify` to see what happened to the trail",
-                )
-            fields: dict[str, Any] = {
-                "seq": head.seq + 1,
-                "ts": utc_now(),
-                "run_id": run_id,
-                "workspace": workspace,
-                "kind": kind,
-                "subject": subject,
-                "status": status,
-                "data": text,
-                "prev_hash": head.hash,
-            }
-            digest = entry_hash(head.hash, fields)
-            s.add(AuditRow(**fields, hash=digest))
-            head.seq, head.hash = fields["seq"], digest
-            s.add(head)
+            return self._append(s, kind, run_id, status, data, workspace, subject)
+
+    def _append(
+        self,
+        s: Session,
+        kind: str,
+        run_id: str,
+        status: str,
+        data: Mapping[str, Any],
+        workspace: str | None,
+        subject: str | None,
+    ) -> Entry:
+        """Append inside the open write transaction ``s``: sign the row and move (and sign) the head."""
+        kid, key = self.keyring.signing_key()
+        head = s.exec(sm_select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+        if head is None:
+            raise StoreError(
+                f"database {self._display_url}: the audit head record is missing, so the trail "
+                "cannot be extended safely",
+                hint="run `driftctl audit verify` to see what happened to the trail",
+            )
+        fields: dict[str, Any] = {
+            "seq": head.seq + 1,
+            "ts": utc_now(),
+            "run_id": run_id,
+            "workspace": workspace,
+            "kind": kind,
+            "subject": subject,
+            "status": status,
+            "data": canonical(dict(data)).decode("utf-8"),
+            "prev_hash": head.hash,
+            "key_id": kid,
+        }
+        digest = entry_mac(key, head.hash, fields)
+        s.add(AuditRow(**fields, hash=digest))
+        head.seq, head.hash = fields["seq"], digest
+        head.key_id, head.mac = kid, head_mac(key, fields["seq"], digest)
+        s.add(head)
+        s.flush()
         return Entry.from_row({**fields, "hash": digest})
 
     def entries(
@@ -408,19 +466,58 @@ class Store:
             row = s.get(AuditRow, seq)
             return Entry.from_row(row.model_dump()) if row is not None else None
 
-    def verify(self) -> ChainReport:
-        """Check every row's hash, the links between rows and the head; rows are streamed in seq order."""
-        audit, head_table = _table(AuditRow), _table(AuditHead)
-        verifier = ChainVerifier()
+    def _columns(self, conn: Connection, model: type[SQLModel]) -> list[Any]:
+        """``model``'s columns that the database has: a read-only database from before audit keys
+        lacks ``key_id``/``mac`` (nobody could add them), and is still verifiable."""
+        table = _table(model)
+        have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        return [c if c.name in have else literal(None).label(c.name) for c in table.columns]
+
+    def _head_row(self, conn: Connection) -> tuple[int, str, str | None, str | None] | None:
+        cols = {c.name: c for c in self._columns(conn, AuditHead)}
+        found = conn.execute(
+            select(cols["seq"], cols["hash"], cols["key_id"], cols["mac"]).where(cols["id"] == 1)
+        ).first()
+        return (int(found[0]), str(found[1]), found[2], found[3]) if found is not None else None
+
+    def head(self) -> tuple[int, str, str | None, str | None] | None:
+        """The head record as stored: (seq, hash, key id, MAC); ``None`` if it is missing."""
+        with self._errors("read the audit head"), self._engine.connect() as conn:
+            return self._head_row(conn)
+
+    def verify_chain(self) -> ChainReport:
+        """Check every row's MAC, the links between rows and the signed head; rows streamed by seq."""
+        audit = _table(AuditRow)
+        verifier = ChainVerifier(self.keyring)
         with self._errors("read the audit trail"), self._snapshot_engine.connect() as conn:
-            found = conn.execute(
-                select(head_table.c.seq, head_table.c.hash).where(head_table.c.id == 1)
-            ).first()
-            head = (int(found[0]), str(found[1])) if found is not None else None
-            rows = conn.execution_options(yield_per=1000).execute(select(audit).order_by(audit.c.seq))
+            found = self._head_row(conn)
+            head = (found[0], found[1]) if found is not None else None
+            signature = (found[2], found[3]) if found is not None else (None, None)
+            stmt = select(*self._columns(conn, AuditRow)).order_by(audit.c.seq)
+            rows = conn.execution_options(yield_per=1000).execute(stmt)
             for row in rows.mappings():
                 verifier.feed(dict(row))
-        return verifier.finish(head)
+        return verifier.finish(head, signature)
+
+    def verify(self) -> ChainReport:
+        """``verify_chain``, then every proposal against its latest chained state and content digest."""
+        report = self.verify_chain()
+        with self._errors("read the audit trail"), self._engine.connect() as conn:
+            keyed = {c["name"] for c in inspect(conn).get_columns(_table(AuditRow).name)} >= {"key_id"}
+        # A read-only database from before keys has no chained states to read (and cannot have any).
+        states = self.proposal_states() if keyed else []
+        problems = check_proposals(self.proposals(), states)
+        if not problems:
+            return report
+        return replace(report, ok=False, problems=(*report.problems, *problems))
+
+    def proposal_states(self, proposal_id: str | None = None) -> list[Entry]:
+        """The chained state rows of every proposal (or of ``proposal_id``), by seq."""
+        return [
+            e
+            for e in self.entries(kind="proposal")
+            if is_state_entry(e.data) and (proposal_id is None or e.data["proposal"] == proposal_id)
+        ]
 
     def export_jsonl(self, out: TextIO) -> int:
         """Write every entry as one canonical JSON object per line (with hashes); the number written."""
@@ -476,10 +573,41 @@ class Store:
         return secrets.token_hex(6)
 
     def save_proposal(self, row: ProposalRow) -> ProposalRow:
-        """Insert ``row``, or replace the proposal with its id."""
+        """Insert ``row``, or replace the proposal with its id; its state and digest are chained."""
         with self._write(f"save proposal {row.id}") as s:
             saved = s.merge(row)
+            self._chain_state(s, saved)
         return saved
+
+    def _chain_state(self, s: Session, row: ProposalRow) -> None:
+        chained = self._chained_digest(s, row)
+        data = state_data(row, chained)
+        if "content_mismatch" in data and row.status == "approved":
+            raise ProposalIntegrityError(
+                f"proposal {row.id}: its content (diff / plan sha256) does not match the digest chained "
+                "when it was drafted (edited behind the store); it cannot be approved",
+                hint="re-run `driftctl reconcile` to draft a fresh proposal",
+            )
+        self._append(s, "proposal", row.run_id, row.status, data, row.workspace, row.address)
+
+    @staticmethod
+    def _chained_digest(s: Session, row: ProposalRow) -> str | None:
+        """The digest chained for ``row`` by its latest state row, if it has one."""
+        needle = canonical({"proposal": row.id}).decode("utf-8")[1:-1]  # "proposal":"<id>"
+        stmt = (
+            sm_select(AuditRow.data)
+            .where(
+                col(AuditRow.kind) == "proposal",
+                col(AuditRow.workspace) == row.workspace,
+                col(AuditRow.data).contains(needle, autoescape=True),
+            )
+            .order_by(col(AuditRow.seq).desc())
+        )
+        for text_ in s.exec(stmt):
+            data = _decode(text_)
+            if is_state_entry(data) and data["proposal"] == row.id:
+                return str(data["digest"])
+        return None
 
     def proposal(self, id_or_prefix: str) -> ProposalRow:
         """The proposal with this id, or the only one starting with this prefix (4+ characters)."""
@@ -523,6 +651,7 @@ class Store:
                 setattr(row, name, value)
             row.updated_at = utc_now()
             s.add(row)
+            self._chain_state(s, row)
         return row
 
     def open_proposals(self, workspace: str, address: str) -> list[ProposalRow]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Field, SQLModel
 
-AUDIT_KINDS = ("run", "finding", "proposal", "assessment", "decision", "action", "approval", "alert")
+AUDIT_KINDS = ("run", "finding", "proposal", "assessment", "decision", "action", "approval", "alert", "llm")
 OPEN_PROPOSAL_STATUSES = ("pending", "approved", "needs_human", "blocked")
 
 
@@ -42,6 +42,7 @@ class AuditRow(SQLModel, table=True):
     data: str
     prev_hash: str
     hash: str
+    key_id: str | None = None  # the audit key that signed ``hash`` (None: an unkeyed row from before keys)
 
 
 class AuditHead(SQLModel, table=True):
@@ -52,6 +53,8 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int
     hash: str
+    key_id: str | None = None
+    mac: str | None = None  # HMAC of (seq, hash) under ``key_id``: moving the head by hand shows
 
 
 class ProposalRow(SQLModel, table=True):

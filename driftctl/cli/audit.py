@@ -1,4 +1,5 @@
-"""`driftctl audit`: list, show, verify and export the audit trail (I/O: database, terminal).
+"""`driftctl audit`: list, show, verify, export and anchor the audit trail, rotate its key (I/O:
+database, terminal, anchor files, git).
 
 The store (SQLModel/SQLAlchemy) is imported only when a command runs, so `driftctl --help` stays light.
 """
@@ -65,11 +66,12 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 def audit() -> None:
     """The audit trail: every run, finding, decision and action driftctl took, tamper-evident.
 
-    Entries are append-only and hash-chained: each one stores the sha256 of its own contents and
-    of the entry before it, and a head record keeps the last entry's hash. `driftctl audit verify`
-    recomputes the chain and names every entry that was edited, deleted or reordered since it was
-    written. The chain shows tampering; it cannot undo it, so export it (`driftctl audit export`)
-    somewhere append-only if you need the proof to survive someone rewriting the whole database.
+    Entries are append-only and hash-chained with a key kept outside the database: each one stores the
+    HMAC-SHA256 of its own contents and of the entry before it, and a signed head record keeps the
+    last entry's hash. `driftctl audit verify` recomputes the chain and names every entry that was
+    edited, deleted, forged or reordered, and every proposal whose status or content differs from
+    the chain. `driftctl audit anchor` writes the head outside the store so `verify --anchor` can
+    prove no row was cut from the end since.
     """
 
 
@@ -145,24 +147,106 @@ def show(seq: int, output: str, config_path: Path | None, database: str | None) 
     click.echo(json.dumps(entry.data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
 
-@audit.command(short_help="Recompute the hash chain; exit 1 naming each problem.")
+_REPO_OPTION = click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository holding an anchor ref (refs/...).",
+)
+
+
+@audit.command(short_help="Recompute the keyed chain; exit 1 naming each problem.")
+@click.option(
+    "--anchor",
+    "anchors",
+    metavar="FILE|REF",
+    multiple=True,
+    help="Also prove no row was removed since the anchor(s) in FILE or on the git ref refs/... (repeatable).",
+)
+@_REPO_OPTION
 @output_option
 @_store_options
 @handles_errors
-def verify(output: str, config_path: Path | None, database: str | None) -> None:
-    """Recompute the hash chain; exit 0 when intact, 1 naming each problem when not."""
+def verify(
+    anchors: tuple[str, ...], repo: Path, output: str, config_path: Path | None, database: str | None
+) -> None:
+    """Recompute the keyed chain and check every proposal against it; exit 0 when intact, 1 naming
+    each problem (the row, the proposal or the anchor) when not."""
+    from driftctl.audit.anchor import check_anchor, read_anchors
+
     with _open(database, config_path, announce=output != "json") as store:
         report = store.verify()
+        extra: list[str] = []
+        for source in anchors:
+            for anchor in read_anchors(source, repo):
+                extra.extend(check_anchor(store, anchor, store.keyring))
+    problems = [*report.problems, *extra]
+    ok = report.ok and not extra
     if output == "json":
-        _emit_json(report.to_json())
-    elif report.ok:
+        _emit_json({**report.to_json(), "ok": ok, "problems": problems, "anchors": list(anchors)})
+    elif ok:
         head = f"head {report.head[0]} {report.head[1][:12]}…" if report.head else "no head yet"
-        click.echo(f"audit chain intact: {report.checked} rows, {head}")
+        anchored = f"; no row removed since {len(anchors)} anchor source(s)" if anchors else ""
+        click.echo(f"audit chain intact: {report.checked} rows, {head}{anchored}")
     else:
-        click.echo(f"audit chain BROKEN: {len(report.problems)} problem(s) in {report.checked} rows")
-        for problem in report.problems:
+        click.echo(f"audit chain BROKEN: {len(problems)} problem(s) in {report.checked} rows")
+        for problem in problems:
             click.echo(f"  - {problem}")
-    sys.exit(EXIT_CLEAN if report.ok else EXIT_ERROR)
+    sys.exit(EXIT_CLEAN if ok else EXIT_ERROR)
+
+
+@audit.command(short_help="Write the head outside the store (a file or a git ref).")
+@click.option(
+    "--to",
+    "target",
+    metavar="FILE|REF",
+    required=True,
+    help="Append the anchor to FILE, or commit it to the git ref REF (anything starting with refs/).",
+)
+@_REPO_OPTION
+@_store_options
+@handles_errors
+def anchor(target: str, repo: Path, config_path: Path | None, database: str | None) -> None:
+    """Write the head (seq, hash, MAC) outside the store, for `audit verify --anchor` to check later.
+
+    Anchor somewhere the database's writers cannot rewrite (another host, a protected git ref):
+    `verify --anchor` then proves that no row up to the anchored seq was removed or rewritten.
+    """
+    from driftctl.audit.anchor import current_anchor, write_anchor
+
+    with _open(database, config_path) as store:
+        found = current_anchor(store)
+    click.echo(write_anchor(found, target, repo))
+
+
+@audit.command("rotate-key", short_help="Add a new audit key; old keys still verify.")
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The key file (default: audit.key_file of driftctl.yaml, else .driftctl/audit.key).",
+)
+@config_option
+@handles_errors
+def rotate_key(key_file: Path | None, config_path: Path | None) -> None:
+    """Add a new audit key: new rows are signed with it; the old keys stay in the file to verify old rows."""
+    from driftctl.audit.keys import KEY_FILE_NAME, rotate_key_file
+    from driftctl.audit.store import default_database_path
+    from driftctl.config import find_config, load_audit_settings
+
+    path = config_path or find_config()
+    if key_file is None and path is not None:
+        settings = load_audit_settings(path)
+        if settings.key_env:
+            raise DriftctlError(
+                f"the audit keys come from ${settings.key_env}: add a new line to it (last signs)",
+                hint="generate one with `openssl rand -hex 32`; keep the old lines to verify old rows",
+            )
+        key_file = settings.key_file
+    key_file = key_file or default_database_path(path).parent / KEY_FILE_NAME
+    kid = rotate_key_file(key_file)
+    click.echo(f"new audit key {kid} in {key_file}: it signs every new row; older keys still verify")
 
 
 @audit.command(short_help="Every entry as one JSON line, with its hashes.")

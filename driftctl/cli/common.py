@@ -89,7 +89,7 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
-def llm_drafter(config_path: Path | None, drafter: str) -> tuple[Any, int]:
+def llm_drafter(config_path: Path | None, drafter: str, quiet: bool = False) -> tuple[Any, int]:
     """The LLM drafter asked for (``llm``), or configured (``auto``), and its redraft budget; else None.
 
     Endpoint: the `llm:` section of driftctl.yaml, overridden by DRIFTCTL_LLM_BASE_URL and
@@ -118,9 +118,11 @@ def llm_drafter(config_path: Path | None, drafter: str) -> tuple[Any, int]:
     config = LlmConfig(base_url=base_url, model=model, api_key_env=key_env)
     attempts = 2
     if settings is not None:
-        config = dataclasses.replace(config, timeout_s=settings.timeout_s, max_retries=settings.max_retries)
+        config = dataclasses.replace(
+            config, timeout_s=settings.timeout_s, max_retries=settings.max_retries, budget_s=settings.budget_s
+        )
         attempts = settings.max_attempts
-    return LlmDrafter(config), attempts
+    return LlmDrafter(config, progress=None if quiet else progress), attempts
 
 
 POSTGRES_HINT = "pip install 'driftctl[postgres]' (psycopg 3); the URL looks like postgresql+psycopg://…"
@@ -185,10 +187,21 @@ def open_store(
             ) from None
     # A SQLite file driftctl cannot write (read-only directory or file) is opened read-only by a
     # command that only reads; a writer stops with one error naming it.
-    store = Store(url, read_only=read_only and not writes)
+    store = Store(url, _keyring(config_path or find_config(), db, url), read_only=read_only and not writes)
     if announce:
         progress(f"store: {store.display_url}")
     return store
+
+
+def _keyring(config_path: Path | None, db: Path, url: str) -> Any:
+    """The audit key(s) the config names; else none here (the store keeps ``audit.key`` next to a
+    SQLite file), but ``audit.key`` next to the default database for a shared (non-SQLite) one."""
+    from driftctl.audit.keys import KEY_FILE_NAME, configured_keyring, load_keyring
+
+    configured = configured_keyring(config_path)
+    if configured is None and not url.startswith("sqlite"):
+        return load_keyring(db.parent / KEY_FILE_NAME)
+    return configured
 
 
 def runtime(

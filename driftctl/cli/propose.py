@@ -73,7 +73,7 @@ def propose(
         raise DriftctlError(
             f"propose works on one workspace at a time; name one of: {', '.join(t.name for t in targets)}"
         )
-    llm, attempts = llm_drafter(config_path, drafter)
+    llm, attempts = llm_drafter(config_path, drafter, quiet)
     options = ProposeOptions(
         address=address, strategy=Strategy(strategy) if strategy else None, llm=llm, max_attempts=attempts
     )

@@ -93,7 +93,7 @@ def reconcile(
 
     if not no_checkov:
         warm_up()  # checkov imports itself while Terraform plans
-    llm, attempts = llm_drafter(config_path, drafter)
+    llm, attempts = llm_drafter(config_path, drafter, quiet)
     rt, path = runtime(
         config_path,
         quiet,

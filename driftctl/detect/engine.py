@@ -9,7 +9,6 @@ One workspace failing never stops the others; it shows as an error in the report
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from driftctl.detect.ignore import IgnoreRule, apply_ignores, load_ignore_file
 from driftctl.detect.severity import SeverityRules, classify
 from driftctl.errors import DriftctlError, PlanFormatError
 from driftctl.models import DetectReport, Finding, PendingChange, WorkspaceReport
+from driftctl.scratch import scratch_dir
 from driftctl.terraform.plan import TOO_DEEP, Plan, parse_plan
 
 if TYPE_CHECKING:
@@ -133,8 +133,8 @@ def detect_workspace(target: Target, policy: Policy, progress: Progress) -> Work
     assert target.path is not None
     started = time.perf_counter()
     tf = terraform_for(target)(target.path)
-    with tempfile.TemporaryDirectory(prefix="driftctl-detect-") as tmp:
-        plan, _ = workspace_plan(target, tf, Path(tmp), progress)
+    with scratch_dir("detect-") as tmp:  # owned by this pid: a killed run's is swept (driftctl.scratch)
+        plan, _ = workspace_plan(target, tf, tmp, progress)
     return _report(target, policy, plan, str(target.path), started)
 
 

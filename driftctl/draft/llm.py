@@ -9,7 +9,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
 import openai
@@ -67,6 +67,33 @@ class LlmConfig:
     breaker_failures: int = 3
     breaker_cooldown_s: float = 300
     temperature: float = 0
+    budget_s: float = 300  # every request of this drafter (one run) together, retries and waits included
+
+
+@dataclass(frozen=True, slots=True)
+class LlmAttempt:
+    """One call of ``LlmDrafter.draft``, for the audit trail: what came back (its sha256, never the
+    text) and what became of it. ``outcome``: replied (then accepted or rejected by the caller),
+    rejected (by the drafter or the caller, with ``reason``), unavailable (no usable answer)."""
+
+    address: str
+    outcome: str
+    reason: str = ""
+    reply_sha256: str | None = None
+    requests: int = 0
+    seconds: float = 0.0
+    model: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "address": self.address,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "reply_sha256": self.reply_sha256,
+            "requests": self.requests,
+            "seconds": self.seconds,
+            "model": self.model,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +138,14 @@ class LlmDrafter:
         sleep: Callable[[float], None] = time.sleep,
         client: openai.OpenAI | None = None,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
+        self._clock = clock
+        self.progress = progress
+        self._spent = 0.0  # seconds of this drafter's budget used so far
+        self._attempts: list[LlmAttempt] = []
         self.breaker = (
             breaker if breaker is not None else Breaker(config.breaker_failures, config.breaker_cooldown_s)
         )
@@ -127,24 +160,78 @@ class LlmDrafter:
         )
         self._json_schema_rejected = False  # learnt once per drafter: the server only takes json_object
 
+    @property
+    def remaining_s(self) -> float:
+        """What is left of the run's LLM time budget."""
+        return max(0.0, self.config.budget_s - self._spent)
+
+    def take_attempts(self) -> tuple[LlmAttempt, ...]:
+        """The attempts recorded since the last call (for the audit trail), oldest first."""
+        taken, self._attempts = tuple(self._attempts), []
+        return taken
+
+    def reject_last(self, reason: str) -> None:
+        """The caller rejected the last reply (guardrails, verification): say so in its attempt."""
+        for i in range(len(self._attempts) - 1, -1, -1):
+            if self._attempts[i].outcome == "replied":
+                self._attempts[i] = replace(self._attempts[i], outcome="rejected", reason=reason[:500])
+                return
+
+    def _say(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
     def draft(self, ctx: LlmContext) -> LlmReply:
-        """One fix for ``ctx.finding``. Raises LlmUnavailableError or LlmReplyError; both mean: use rules."""
+        """One fix for ``ctx.finding``. Raises LlmUnavailableError or LlmReplyError; both mean: use rules.
+
+        Every call is recorded as an ``LlmAttempt`` (see ``take_attempts``) and announced through
+        ``progress``; once the run's ``budget_s`` is spent no request is sent.
+        """
+        address = ctx.finding.address
+        if self.remaining_s <= 0:
+            reason = f"the run's LLM time budget of {self.config.budget_s:g} s is spent; no request sent"
+            self._attempts.append(LlmAttempt(address, "unavailable", reason, model=self.config.model))
+            raise LlmUnavailableError(reason, hint=FALLBACK_HINT)
         if not self.breaker.allow():
-            raise LlmUnavailableError(
+            reason = (
                 f"the LLM circuit breaker is {self.breaker.state} after {self.breaker.failures} consecutive "
-                f"failures; no request sent (next try after a {self.breaker.cooldown_s:g} s cooldown)",
-                hint=FALLBACK_HINT,
+                f"failures; no request sent (next try after a {self.breaker.cooldown_s:g} s cooldown)"
             )
+            self._attempts.append(LlmAttempt(address, "unavailable", reason, model=self.config.model))
+            raise LlmUnavailableError(reason, hint=FALLBACK_HINT)
         messages = build_messages(ctx)
+        started = self._clock()
+        self._say(
+            f"{address}: asking the LLM ({self.config.model}; {self.remaining_s:.0f} s of the run's "
+            f"{self.config.budget_s:g} s LLM budget left)"
+        )
         try:
             response, attempts, response_format = self._complete(messages)
+        except LlmUnavailableError as exc:
+            self.breaker.record_failure()
+            self._finish(LlmAttempt(address, "unavailable", exc.message, model=self.config.model), started)
+            raise
         except BaseException:
             self.breaker.record_failure()  # also on a bug, so a half-open probe is never left hanging
+            self._spent += self._clock() - started
             raise
         # The endpoint answered: it is healthy, whatever the model said. A bad reply is the model's fault.
         self.breaker.record_success()
-        completion = _completion(response, self.config.model, attempts, response_format)
-        reply = _parse_reply(completion.content)
+        content = _content_of(response)
+        try:
+            completion = _completion(response, self.config.model, attempts, response_format)
+            reply = _parse_reply(completion.content)
+        except LlmReplyError as exc:
+            digest = _sha256(content) if content is not None else None
+            self._finish(
+                LlmAttempt(address, "rejected", exc.message, digest, attempts, model=self.config.model),
+                started,
+            )
+            raise
+        self._finish(
+            LlmAttempt(address, "replied", "", _sha256(completion.content), attempts, model=completion.model),
+            started,
+        )
         audit = (
             ("prompt_sha256", _sha256(json.dumps(messages, sort_keys=True, ensure_ascii=False))),
             ("reply_sha256", _sha256(completion.content)),
@@ -163,15 +250,37 @@ class LlmDrafter:
             audit=audit,
         )
 
+    def _finish(self, attempt: LlmAttempt, started: float) -> None:
+        elapsed = self._clock() - started
+        self._spent += elapsed
+        self._attempts.append(replace(attempt, seconds=round(elapsed, 3)))
+        what = {"replied": "replied", "rejected": "reply rejected", "unavailable": "unavailable"}[
+            attempt.outcome
+        ]
+        self._say(
+            f"{attempt.address}: LLM {what} after {elapsed:.1f} s"
+            + (f": {attempt.reason.splitlines()[0][:200]}" if attempt.reason else "")
+        )
+
     # -- the endpoint ---------------------------------------------------------------------------------
 
     def _complete(self, messages: list[dict[str, str]]) -> tuple[ChatCompletion, int, str]:
-        """The client's answer, the number of requests it took and the response format that worked."""
+        """The client's answer, the number of requests it took and the response format that worked.
+
+        No request outlives the run's budget: each one's timeout is what is left of it, and a retry
+        whose wait would not fit is not made.
+        """
         attempts = 0
         retries = 0
+        deadline = self._clock() + self.remaining_s
         while True:
             attempts += 1
             response_format = "json_object" if self._json_schema_rejected else "json_schema"
+            left = deadline - self._clock()
+            if left <= 0:
+                raise self._unavailable(
+                    f"the run's LLM time budget of {self.config.budget_s:g} s ran out", attempts - 1
+                )
             try:
                 # Plain dicts are the wire format; the client's TypedDicts differ between its versions.
                 response = self._client.chat.completions.create(
@@ -181,6 +290,7 @@ class LlmDrafter:
                     response_format=cast(
                         Any, _JSON_OBJECT_FORMAT if self._json_schema_rejected else _JSON_SCHEMA_FORMAT
                     ),
+                    timeout=min(self.config.timeout_s, left),
                 )
             except openai.BadRequestError as exc:
                 if not self._json_schema_rejected and _rejects_json_schema(exc):
@@ -200,7 +310,14 @@ class LlmDrafter:
                         f"the endpoint failed after {attempts} attempts: {self._describe(exc)}", attempts
                     ) from None
                 retries += 1
-                self._sleep(self._delay(retries, exc))
+                wait = self._delay(retries, exc)
+                if self._clock() + wait >= deadline:
+                    raise self._unavailable(
+                        f"the run's LLM time budget of {self.config.budget_s:g} s runs out before the next "
+                        f"retry (last: {self._describe(exc)})",
+                        attempts,
+                    ) from None
+                self._sleep(wait)
                 continue
             except openai.OpenAIError as exc:
                 raise self._unavailable(
@@ -275,6 +392,15 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
             return when.timestamp() - time.time()
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def _content_of(response: Any) -> str | None:
+    """The reply text, if the answer has one (to digest a reply that is then rejected)."""
+    try:
+        content = response.choices[0].message.content
+    except (AttributeError, IndexError, TypeError):
+        return None
+    return content if isinstance(content, str) else None
 
 
 def _completion(response: Any, fallback_model: str, attempts: int, response_format: str) -> _Completion:

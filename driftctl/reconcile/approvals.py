@@ -13,18 +13,21 @@ import getpass
 import hashlib
 import json
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from driftctl.audit.proposals import require_chained_approval
 from driftctl.detect.engine import Target, terraform_for
 from driftctl.errors import ConfigError, DriftctlError
 from driftctl.models import DecisionKind, Proposal, Strategy
+from driftctl.reconcile import journal
 from driftctl.reconcile.freshness import Fingerprint, changes_differ, fingerprint
+from driftctl.reconcile.journal import SCRATCH_DIR, recover_workspace
 from driftctl.reconcile.pipeline import Runtime, _apply_plan, _draft, _findings, _plan, _record, _Work
+from driftctl.scratch import scratch_dir, use_base
 from driftctl.verify import VerifyContext, planned_changes, planned_from, workspace_root
 
 if TYPE_CHECKING:
@@ -99,16 +102,18 @@ def apply_proposal(rt: Runtime, target: Target, proposal_id: str) -> ApplyResult
         )
     if row.workspace != target.name:
         raise ConfigError(f"proposal {row.id} belongs to workspace {row.workspace}, not {target.name}")
+    require_chained_approval(rt.store, row)  # status and content as chained, and an approval row
     lock = rt.lock_for(target.name, target.timeout)
     if not lock.acquire():
         raise DriftctlError(
             f"workspace {target.name} is locked by {lock.holder()}; try again when it is done"
         )
     try:
-        with tempfile.TemporaryDirectory(prefix="driftctl-apply-") as tmp:
+        recover_workspace(rt, target.name)  # a killed apply's scratch and half-written edit
+        with use_base(rt.data_dir / SCRATCH_DIR), scratch_dir("apply-") as tmp:
             assert target.path is not None
             tf_at = terraform_for(target)
-            work = _Work(target, rt, "propose", Path(tmp), time.perf_counter(), tf_at, tf_at(target.path))
+            work = _Work(target, rt, "propose", tmp, time.perf_counter(), tf_at, tf_at(target.path))
             if row.strategy == Strategy.REVERT.value:
                 result = _apply_revert(work, row)
             else:
@@ -241,6 +246,15 @@ def _apply_adopt(work: _Work, row: ProposalRow) -> ApplyResult:
     if not diff:
         raise DriftctlError(f"proposal {row.id} holds no edit to apply")
     root = workspace_root(work.target.path)
+    data_dir = work.rt.data_dir
+    journal.begin(data_dir, proposal=row.id, workspace=work.name, address=row.address, root=root, diff=diff)
+    try:
+        return _write_adopt(work, row, root, diff)
+    finally:
+        journal.end(data_dir, row.id)  # confirmed or rolled back; only a kill leaves the journal
+
+
+def _write_adopt(work: _Work, row: ProposalRow, root: Path, diff: str) -> ApplyResult:
     try:
         _git_apply(root, diff)
     except DriftctlError as exc:

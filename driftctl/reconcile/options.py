@@ -32,8 +32,11 @@ class LlmSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     timeout: float = 30.0
     max_attempts: int = 2  # redrafts after a failed verification
     max_retries: int = 3  # HTTP retries per request (429, 5xx, timeouts)
+    budget_s: float = 300.0  # every LLM request of one run together, retries and waits included
 
     def __post_init__(self) -> None:
+        if not self.budget_s > 0:
+            raise ConfigError(f"llm budget_s must be a positive number of seconds, not {self.budget_s!r}")
         if not self.base_url or not self.model:
             raise ConfigError("llm settings need a base_url and a model")
         if not self.api_key_env or "=" in self.api_key_env:

@@ -16,7 +16,6 @@ import os
 import secrets
 import shutil
 import socket
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from driftctl import __version__
 from driftctl.assess.decide import Gate
+from driftctl.audit.history import heal_history
+from driftctl.audit.llm import record_llm_attempts
 from driftctl.detect.engine import Policy, Target, finish, terraform_for, workspace_plan
 from driftctl.detect.findings import detect_plan
 from driftctl.errors import (
@@ -41,12 +42,14 @@ from driftctl.errors import (
 from driftctl.models import DecisionKind, Finding, Proposal, Strategy
 from driftctl.propose import ProposeOptions, adopted_change, assess_proposal, draft_and_verify
 from driftctl.reconcile.freshness import Fingerprint, fingerprint
+from driftctl.reconcile.journal import SCRATCH_DIR, recover_workspace
 from driftctl.reconcile.locks import (
     DEFAULT_LOCK_TTL_S,
     DatabaseWorkspaceLock,
     FileWorkspaceLock,
     WorkspaceLock,
 )
+from driftctl.scratch import scratch_dir, use_base
 from driftctl.terraform.runner import with_lock_retry
 from driftctl.verify import VerifyContext, planned_from, workspace_root
 
@@ -273,9 +276,9 @@ def reconcile_workspace(target: Target, rt: Runtime) -> WorkspaceResult:
             target.name, mode, Status.SKIPPED, alerts=(f"skipped: workspace locked by {holder}",)
         )
     try:
-        recovered = _recover(target, rt)
-        with tempfile.TemporaryDirectory(prefix="driftctl-reconcile-") as tmp:
-            return _reconcile(target, rt, mode, Path(tmp), recovered, started)
+        recovered = _recover(target, rt) + recover_workspace(rt, target.name)
+        with use_base(rt.data_dir / SCRATCH_DIR), scratch_dir("reconcile-") as tmp:
+            return _reconcile(target, rt, mode, tmp, recovered, started)
     except StateLockError as exc:
         who = f" by {exc.who}" if exc.who else ""
         message = f"Terraform state locked{who} (lock {exc.lock_id}) after {rt.options.lock_attempts} tries"
@@ -459,7 +462,8 @@ def _draft(
         revert = proposal.draft.strategy is Strategy.REVERT and bool(kept)
         fix_plan = kept[-1] if revert else adopted_change(work.plan_doc, finding.address)
         work.say(f"assessing the fix for {finding.address}")
-        proposal = assess_proposal(proposal, fix_plan, _gate(work), o.assess)
+        history = heal_history(work.rt.store, work.name, finding.address)  # evidence for confidence
+        proposal = assess_proposal(proposal, fix_plan, _gate(work), o.assess, history)
         if revert and proposal.verification is not None:
             plan_file = _scored_plan(scratch, proposal.verification.plan_sha256)
     return proposal, plan_file
@@ -475,6 +479,8 @@ def _scored_plan(scratch: Path, sha256: str | None) -> Path | None:
 
 def _record(work: _Work, p: Proposal) -> None:
     addr = p.finding.address
+    if work.rt.options.llm is not None:
+        record_llm_attempts(work.rt.store, work.rt.run_id, work.name, work.rt.options.llm.take_attempts())
     data: dict[str, Any] = {
         "strategy": p.draft.strategy.value,
         "drafter": p.draft.drafter,

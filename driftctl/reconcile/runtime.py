@@ -45,6 +45,7 @@ def configured_llm(config_llm: ConfiguredLlm | None) -> LlmSettings | None:
         timeout=config_llm.timeout_s,
         max_retries=config_llm.max_retries,
         max_attempts=config_llm.max_attempts,
+        budget_s=config_llm.budget_s,
     )
 
 
@@ -69,10 +70,15 @@ def build_runtime(
     config = load_config(path) if path is not None else None
     db = data_dir / "driftctl.db" if data_dir is not None else default_database_path(path)
     if database_url:
+        from driftctl.audit.keys import KEY_FILE_NAME, configured_keyring, load_keyring
+
         db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        store = Store(database_url)
+        keyring = configured_keyring(path)
+        if keyring is None and not database_url.startswith("sqlite"):
+            keyring = load_keyring(db.parent / KEY_FILE_NAME)  # a shared database: a local key file
+        store = Store(database_url, keyring)
     else:
-        store = Store.open(db)
+        store = Store.open(db, path)
     return Runtime(
         store=store,
         data_dir=db.parent,
@@ -106,6 +112,7 @@ def llm_drafter(options: ReconcileOptions, configured: LlmSettings | None) -> tu
         api_key_env=settings.api_key_env,
         timeout_s=settings.timeout,
         max_retries=settings.max_retries,
+        budget_s=settings.budget_s,
     )
     return LlmDrafter(config), settings.max_attempts
 
@@ -117,6 +124,8 @@ def with_options(runtime: Runtime, options: ReconcileOptions, *, address: str | 
     from driftctl.reconcile.pipeline import ReconcileOptions as RunOptions
 
     llm, attempts = llm_drafter(options, runtime.llm)
+    if llm is not None:
+        llm.progress = runtime.progress  # a line per LLM attempt, as for every other step
     run = RunOptions(
         mode=options.mode,
         dry_run=options.dry_run,

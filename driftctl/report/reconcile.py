@@ -145,7 +145,14 @@ def render_reconcile(report: ReconcileReport, fmt: str, *, color: bool = False, 
     for w in report.workspaces:
         for item in w.items:
             counts[item.outcome.value] = counts.get(item.outcome.value, 0) + 1
-    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no drift"
+    parts = [f"{n} {k}" for k, n in sorted(counts.items())]
+    for status, verb in (("skipped", "skipped"), ("error", "errored")):  # errors end up first
+        names = [w.workspace for w in report.workspaces if w.status.value == status]
+        if names:
+            noun = "workspace" if len(names) == 1 else "workspaces"
+            parts.insert(0, f"{len(names)} {noun} {verb} ({', '.join(names)})")
+    # "no drift" only when every workspace was actually looked at: an errored one proves nothing.
+    summary = ", ".join(parts) or "no drift"
     lines += [
         "",
         f"{summary}; exit code {report.exit_code}. `driftctl proposals` lists what waits for a human.",

@@ -6,6 +6,7 @@ Terraform: the rules drafter takes over and the audit trail says which drafter e
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -148,3 +149,17 @@ def test_garbage_and_hostile_replies_fall_back_to_rules(llm_sandbox: Sandbox, tm
     assert got[SG]["outcome"] == "healed" and "drafted by rules" in got[SG]["rationale"]
     patch = Path(got[LOG_GROUP]["where"].split()[1]).read_text()
     assert "local-exec" not in patch and "team-obs" in patch
+    # Issue 16 item 6: each rejected reply leaves a chained trace (digest and reason), even for the
+    # security group that the rules drafter then healed on its own; and each attempt is a progress line.
+    with sqlite3.connect(tmp_path / "b.db") as db:
+        attempts = {
+            subject: (status, json.loads(data))
+            for subject, status, data in db.execute(
+                "select subject, status, data from driftctl_audit where kind = 'llm'"
+            )
+        }
+    assert attempts[LOG_GROUP][0] == "rejected" and attempts[LOG_GROUP][1]["reason"].startswith("guardrails")
+    assert attempts[SG][0] == "rejected" and "not JSON" in attempts[SG][1]["reason"]
+    assert attempts[SG][1]["reply_sha256"] == hashlib.sha256(b"this is not JSON at all {").hexdigest()
+    assert "curl http://evil" not in json.dumps(attempts)
+    assert f"{SG}: asking the LLM (fake-coder;" in err and f"{SG}: LLM reply rejected after" in err

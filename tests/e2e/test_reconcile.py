@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -238,12 +239,18 @@ def test_sigkill_during_apply_is_recovered_by_the_next_run(sb: Sandbox, config: 
     assert proc.returncode == -signal.SIGKILL
     closed = [e for e in audit(db) if e.kind == "action" and e.data.get("started_seq") == started_seq]
     assert not closed, "the kill came after the apply was recorded as finished: nothing to recover"
+    # Its scratch (saved plans hold state) is left under .driftctl/tmp, never in /tmp (issue 16 item 8).
+    left = list((sb.layout.root / ".driftctl" / "tmp").glob(f"driftctl-reconcile-{proc.pid}-*"))
+    assert len(left) == 1
+    assert not list(Path(tempfile.gettempdir()).glob(f"driftctl-*-{proc.pid}-*"))
 
     # The orphaned Terraform may still hold the state lock for a moment: the next run retries.
     again, doc = reconcile(config, db, "auto")
     assert again.returncode in (0, 3), again.stderr
     (ws,) = doc["workspaces"]
     assert any(f"action {started_seq} " in note for note in ws["recovered"]), ws
+    assert any(note.startswith(f"removed {left[0].name}") for note in ws["recovered"]), ws
+    assert not left[0].exists()
     entries = audit(db)
     (interrupted,) = rows(entries, "action", "interrupted", address)
     assert interrupted.data["started_seq"] == started_seq
@@ -291,7 +298,7 @@ def test_audit_verify_catches_edited_and_deleted_rows(
     _tamper(edited, "UPDATE driftctl_audit SET data = ? WHERE seq = ?", forged, started.seq)
     out = cli(edited, "audit", "verify")
     assert out.returncode == 1
-    assert f"seq {started.seq}: hash does not match" in out.stdout
+    assert f"seq {started.seq}: MAC does not match" in out.stdout
 
     middle = _copy_db(db, tmp_path / "middle.db")
     _tamper(middle, "DELETE FROM driftctl_audit WHERE seq = ?", last // 2)

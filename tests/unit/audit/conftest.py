@@ -13,8 +13,10 @@ from driftctl.audit.store import Store
 
 
 @pytest.fixture(autouse=True)
-def _no_database_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_database_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("DRIFTCTL_DATABASE_URL", raising=False)
+    # A non-SQLite store with no configured key keeps its key under $XDG_DATA_HOME: never the real one.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The hash chain catches edits, deletions and reorderings, and names the seq."""
+"""The keyed chain catches edits, deletions and reorderings, and names the seq."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from driftctl.audit.chain import GENESIS, canonical, entry_hash, hashed_fields, verify_chain
+from driftctl.audit.chain import GENESIS, canonical, entry_hash, entry_mac, hashed_fields, verify_chain
+from driftctl.audit.keys import Keyring
 from driftctl.audit.store import Store, StoreError
 
 from .conftest import fill, tamper
@@ -26,9 +27,10 @@ def test_entry_hash_covers_prev_hash_and_fields() -> None:
 
 
 def test_empty_chain_is_intact() -> None:
-    assert verify_chain([], None).ok
-    assert verify_chain([], (0, GENESIS)).ok
-    assert not verify_chain([], (3, "x" * 64)).ok
+    keys = Keyring.ephemeral()
+    assert verify_chain([], None, keys).ok
+    assert verify_chain([], (0, GENESIS), keys).ok
+    assert not verify_chain([], (3, "x" * 64), keys).ok
 
 
 def test_intact_chain_verifies(store: Store) -> None:
@@ -59,7 +61,9 @@ def test_editing_any_field_of_any_row_is_named(
     tamper(db_path, f"UPDATE driftctl_audit SET {column} = ? WHERE seq = ?", value, seq)
     report = store.verify()
     assert not report.ok
-    assert report.problems == (f"seq {seq}: hash does not match its contents (edited)",)
+    assert report.problems == (
+        f"seq {seq}: MAC does not match its contents (edited, or forged without the key)",
+    )
 
 
 def test_deleting_a_middle_row_is_named(store: Store, db_path: Path) -> None:
@@ -114,20 +118,23 @@ def test_swapping_two_rows_data_is_caught(store: Store, db_path: Path) -> None:
     tamper(db_path, "UPDATE driftctl_audit SET data = ? WHERE seq = 2", canonical(three.data).decode())
     tamper(db_path, "UPDATE driftctl_audit SET data = ? WHERE seq = 3", canonical(two.data).decode())
     assert store.verify().problems == (
-        "seq 2: hash does not match its contents (edited)",
-        "seq 3: hash does not match its contents (edited)",
+        "seq 2: MAC does not match its contents (edited, or forged without the key)",
+        "seq 3: MAC does not match its contents (edited, or forged without the key)",
     )
 
 
 def _rehash(db_path: Path, store: Store, seq: int, **changes: str) -> None:
+    """An insider who holds the key re-signs one edited row: the links and the head still show it."""
     entry = store.entry(seq)
-    assert entry is not None
+    assert entry is not None and entry.key_id is not None
+    key = store.keyring.get(entry.key_id)
+    assert key is not None
     row = {**entry.to_json(), "data": canonical(entry.data).decode(), **changes}
     tamper(
         db_path,
         "UPDATE driftctl_audit SET status = ?, hash = ? WHERE seq = ?",
         row["status"],
-        entry_hash(row["prev_hash"], hashed_fields(row)),
+        entry_mac(key, row["prev_hash"], hashed_fields(row)),
         seq,
     )
 
@@ -152,7 +159,7 @@ def test_a_row_inserted_behind_the_store_is_caught(store: Store, db_path: Path) 
         " VALUES (3, 'x', 'r', 'run', 'started', '{}', 'p', 'h')",
     )
     problems = store.verify().problems
-    assert problems[0] == "seq 3: hash does not match its contents (edited)"
+    assert problems[0] == "seq 3: an unkeyed row after keyed rows (forged behind the store)"
     assert "seq 3: prev_hash does not match seq 2's hash" in problems
     assert problems[-1] == "the head says seq 2 but the last row is seq 3 (rows added behind the store)"
 
@@ -163,7 +170,7 @@ def test_appends_after_tampering_do_not_hide_it(store: Store, db_path: Path) -> 
     fill(store, 3)
     report = store.verify()
     assert report.checked == 6
-    assert report.problems == ("seq 2: hash does not match its contents (edited)",)
+    assert report.problems == ("seq 2: MAC does not match its contents (edited, or forged without the key)",)
 
 
 def test_an_export_verifies_on_its_own(store: Store) -> None:
@@ -172,8 +179,8 @@ def test_an_export_verifies_on_its_own(store: Store) -> None:
     out = io.StringIO()
     assert store.export_jsonl(out) == 5
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert verify_chain(rows, (rows[-1]["seq"], rows[-1]["hash"])).ok
+    assert verify_chain(rows, (rows[-1]["seq"], rows[-1]["hash"]), store.keyring).ok
     rows[1]["data"]["n"] = 99
-    assert verify_chain(rows, (rows[-1]["seq"], rows[-1]["hash"])).problems == (
-        "seq 2: hash does not match its contents (edited)",
+    assert verify_chain(rows, (rows[-1]["seq"], rows[-1]["hash"]), store.keyring).problems == (
+        "seq 2: MAC does not match its contents (edited, or forged without the key)",
     )

@@ -75,9 +75,14 @@ def test_verify_tampered_exits_1_naming_the_seq(url: str, db_path: Path) -> None
     tamper(db_path, "UPDATE driftctl_audit SET status = 'approved' WHERE seq = 2")
     code, out, _ = _run("verify", "--database", url)
     assert code == 1
-    assert "audit chain BROKEN" in out and "seq 2: hash does not match its contents (edited)" in out
+    assert (
+        "audit chain BROKEN" in out
+        and "seq 2: MAC does not match its contents (edited, or forged without the key)" in out
+    )
     code, out, _ = _run("verify", "--database", url, "-o", "json")
-    assert code == 1 and json.loads(out)["problems"] == ["seq 2: hash does not match its contents (edited)"]
+    assert code == 1 and json.loads(out)["problems"] == [
+        "seq 2: MAC does not match its contents (edited, or forged without the key)"
+    ]
 
 
 def test_export_jsonl_to_stdout_and_file(url: str, tmp_path: Path) -> None:

@@ -84,7 +84,8 @@ def test_console_says_what_happened_to_each_finding(mixed: ReconcileReport) -> N
     assert "alert: skipped: workspace locked by h:1:ab" in text
     assert "error: terraform init failed\n" in text and "more" not in text  # first line only
     assert text.rstrip().endswith(
-        "1 healed, 1 proposed; exit code 1. `driftctl proposals` lists what waits for a human."
+        "1 workspace errored (dev), 1 workspace skipped (staging), 1 healed, 1 proposed; exit code 1. "
+        "`driftctl proposals` lists what waits for a human."
     )
     assert "\x1b[" not in text  # no colour unless asked
 
@@ -97,6 +98,24 @@ def test_console_for_a_clean_dry_run() -> None:
     text = render_reconcile(report(Status.CLEAN, dry_run=True), "console")
     assert "(dry run: nothing applied or saved)" in text
     assert text.rstrip().endswith("no drift; exit code 0. `driftctl proposals` lists what waits for a human.")
+
+
+@pytest.mark.parametrize(
+    ("statuses", "summary"),
+    [
+        ((Status.ERROR,), "1 workspace errored (ws0); exit code 1."),
+        ((Status.CLEAN, Status.ERROR, Status.ERROR), "2 workspaces errored (ws1, ws2); exit code 1."),
+        ((Status.SKIPPED,), "1 workspace skipped (ws0); exit code 4."),
+    ],
+)
+def test_console_never_says_no_drift_when_a_workspace_was_not_looked_at(
+    statuses: tuple[Status, ...], summary: str
+) -> None:
+    # Issue 16 item 10: an errored workspace used to read "no drift; exit code 1".
+    text = render_reconcile(report(*statuses), "console")
+    last = text.rstrip().splitlines()[-1]
+    assert last.startswith(summary)
+    assert "no drift" not in text
 
 
 def test_json_is_the_whole_report_with_enum_values(mixed: ReconcileReport) -> None:
