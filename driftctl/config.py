@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from driftctl.errors import ConfigError
+from driftctl.fleet.settings import FleetSettings
 from driftctl.forge.settings import ForgeSettings
 from driftctl.service.settings import ServiceSettings
 from driftctl.yamlsafe import (
@@ -458,6 +459,7 @@ class _ConfigIn(_Strict):
     audit: _AuditIn = _AuditIn()
     service: ServiceSettings | None = None
     forge: ForgeSettings | None = None
+    fleet: FleetSettings | None = None  # `driftctl worker` (docs/fleet.md)
 
     @field_validator("version")
     @classmethod
@@ -540,6 +542,7 @@ class Config(_Frozen):
     audit: AuditSettings = AuditSettings()
     service: ServiceSettings | None = None  # `driftctl serve` (docs/service.md)
     forge: ForgeSettings | None = None  # pull requests and comment commands (driftctl.forge)
+    fleet: FleetSettings | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -590,6 +593,7 @@ def load_config(path: Path) -> Config:
         llm=LlmSettings(**raw.llm.model_dump()) if raw.llm is not None else None,
         service=raw.service,
         forge=raw.forge,
+        fleet=raw.fleet,
         audit=AuditSettings(
             key_env=raw.audit.key_env,
             key_file=_absolute(base, raw.audit.key_file) if raw.audit.key_file else None,

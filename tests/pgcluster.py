@@ -137,7 +137,20 @@ def restart(cluster: Cluster) -> None:
     if cluster.data_dir is None or pg_ctl is None:
         raise PostgresUnavailable("only a cluster this helper started can be restarted")
     subprocess.run(
-        _as_postgres([pg_ctl, "-D", str(cluster.data_dir), "-m", "fast", "-w", "restart"]),
+        # -l: the restarted server must not inherit our pipes (communicate would wait for it to exit)
+        _as_postgres(
+            [
+                pg_ctl,
+                "-D",
+                str(cluster.data_dir),
+                "-l",
+                str(cluster.data_dir.parent / "server.log"),
+                "-m",
+                "fast",
+                "-w",
+                "restart",
+            ]
+        ),
         check=True,
         capture_output=True,
     )

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "sandbox": "sandbox:sandbox",
     "serve": "serve:serve",
     "trigger": "serve:trigger",
+    "worker": "worker:worker",
 }
 
 

@@ -24,7 +24,7 @@ from driftctl.errors import ConfigError, DriftctlError
 from driftctl.models import DecisionKind, FileEdit, Strategy, VerifiedFix
 from driftctl.reconcile import journal
 from driftctl.reconcile.act import apply_fix, confirmed
-from driftctl.reconcile.freshness import Fingerprint
+from driftctl.reconcile.freshness import Fingerprint, changes_differ
 from driftctl.reconcile.journal import SCRATCH_DIR, recover_workspace
 from driftctl.reconcile.options import ReconcileOptions
 from driftctl.reconcile.persist import record
@@ -195,6 +195,12 @@ def _apply_revert(run: WorkspaceRun, row: ProposalRow, stored: StoredProposal) -
             "stale",
             "re-planned and not applied: " + "; ".join(proposal.decision.reasons),
         )
+    # Approved on one host, re-planned on another (no plan file here, or the state moved): applied only
+    # if the new plan changes exactly what the approved one did.
+    approved = stored.verification.changes if stored.verification is not None else None
+    differ = changes_differ(approved, heal.fix.changes)
+    if differ is not None:
+        return ApplyResult(row.id, row.address, "stale", f"re-planned and not applied: {differ}")
     return _apply_and_confirm(run, row, heal.fix, replanned=True)
 
 

@@ -66,3 +66,22 @@ def fingerprint(tf: Terraform, code_root: Path) -> Fingerprint:
         lineage if isinstance(lineage, str) else None,
         code_digest(code_root),
     )
+
+
+Changes = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def changes_differ(approved: Changes | None, replanned: Changes) -> str | None:
+    """Why a re-planned fix is not the one a human approved (the (address, actions) it changes), or None
+    when they match. A plan approved on one host and re-planned on another is applied only if None."""
+    if approved is None:
+        return None
+    before = {(a, tuple(acts)) for a, acts in approved}
+    after = {(a, tuple(acts)) for a, acts in replanned}
+    if before == after:
+        return None
+
+    def words(items: set[tuple[str, tuple[str, ...]]]) -> str:
+        return ", ".join(f"{'/'.join(acts)} {a}" for a, acts in sorted(items)) or "nothing"
+
+    return f"the new plan changes {words(after)}; the approved one changed {words(before)}"

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 from driftctl.assess.decide import Gate
 from driftctl.detect.engine import Policy, Target
 from driftctl.errors import ConfigError, DriftctlError
-from driftctl.reconcile.locks import DatabaseWorkspaceLock, FileWorkspaceLock, WorkspaceLock
+from driftctl.reconcile.locks import (
+    DEFAULT_LOCK_TTL_S,
+    DatabaseWorkspaceLock,
+    FileWorkspaceLock,
+    WorkspaceLock,
+)
 from driftctl.reconcile.options import LlmSettings, ReconcileOptions
 
 if TYPE_CHECKING:
@@ -45,6 +50,7 @@ class Runtime:
     shared_lock: bool = False  # a database lock instead of a file lock (a shared, non-SQLite store)
     config_path: Path | None = None  # the driftctl.yaml the workspaces come from (None: directories)
     llm: LlmSettings | None = None  # the configured LLM endpoint, for drafter "auto" / "llm"
+    lock_ttl_s: float = DEFAULT_LOCK_TTL_S  # a database lock's expiry after its last renewal
 
     def new_run(self) -> Runtime:
         """The same runtime under a fresh run id (one per reconcile, so audit rows group by run); the
@@ -72,7 +78,7 @@ class Runtime:
 
     def lock_for(self, workspace: str, timeout: float) -> WorkspaceLock:
         if self.shared_lock:
-            return DatabaseWorkspaceLock(self.store, workspace, ttl_s=max(3600.0, timeout * 6))
+            return DatabaseWorkspaceLock(self.store, workspace, ttl_s=self.lock_ttl_s)  # renewed while held
         return FileWorkspaceLock(self.data_dir / "locks", workspace)
 
     @property

@@ -70,6 +70,7 @@ def heavy_imports(tmp_path: Path, *args: str) -> list[str]:
         (("reconcile", "--help"), ()),
         (("audit", "--help"), ()),
         (("sandbox", "--help"), ()),
+        (("worker", "--help"), ()),
         (("detect", "--plan-file", str(PLAN), "-o", "json"), ()),
         (("detect", "--plan-file", str(PLAN), "-o", "sarif"), ()),
         (("detect", "--plan-file", str(PLAN), "-o", "markdown"), ()),

@@ -73,3 +73,22 @@ def test_fingerprint_round_trips_through_json() -> None:
     fp = Fingerprint(3, "lin", "abc")
     assert Fingerprint.from_json(fp.to_json()) == fp
     assert Fingerprint.from_json({}).changes_since(fp)  # an unknown fingerprint is never fresh
+
+
+def test_a_replanned_fix_must_change_what_was_approved() -> None:
+    # An approved plan applied on another host (no plan file there) is re-planned; the new plan is
+    # applied only if it changes the same addresses in the same ways.
+    from driftctl.reconcile.freshness import changes_differ
+
+    approved = (("aws_sqs_queue.q", ("update",)),)
+    assert changes_differ(approved, (("aws_sqs_queue.q", ("update",)),)) is None
+    assert changes_differ(None, (("aws_sqs_queue.q", ("update",)),)) is None  # nothing was pinned
+    replace = changes_differ(approved, (("aws_sqs_queue.q", ("delete", "create")),))
+    assert replace == (
+        "the new plan changes delete/create aws_sqs_queue.q; the approved one changed update aws_sqs_queue.q"
+    )
+    wider = changes_differ(approved, (("aws_sqs_queue.q", ("update",)), ("aws_s3_bucket.b", ("update",))))
+    assert wider is not None and "update aws_s3_bucket.b" in wider
+    assert changes_differ(approved, ()) == (
+        "the new plan changes nothing; the approved one changed update aws_sqs_queue.q"
+    )
