@@ -19,7 +19,7 @@ from driftctl.errors import ConfigError
 DATABASE_URL_ENV = "DRIFTCTL_DATABASE_URL"
 
 
-@click.command()
+@click.command(short_help="Run the fleet's reconcile jobs (procrastinate on Postgres).")
 @config_option
 @click.option(
     "--database",
