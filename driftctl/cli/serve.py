@@ -62,6 +62,8 @@ def serve(
     SIGHUP reloads driftctl.yaml; SIGTERM lets a running apply finish (service.stop_grace), exits 0.
     """
     from driftctl import core
+    from driftctl.forge.door import door_from_config
+    from driftctl.forge.webhook import webhook_routes
     from driftctl.service import logs
     from driftctl.service.http import HttpServer, build_app
     from driftctl.service.serve import Service
@@ -70,7 +72,11 @@ def serve(
     path = _config(config_path)
     runtime = core.build_runtime(path, progress=logs.progress, database_url=database_url)
     service = Service(path, runtime, checkov=not no_checkov)
-    routes: list[Any] = []  # the forge's webhook_routes(...) mount here under /webhooks/
+    routes: list[Any] = []
+    door = door_from_config(path, runtime)  # a `forge:` section: PRs, the drift issue, comment commands
+    if door is not None:
+        routes = webhook_routes(door)  # POST /webhooks/github, /webhooks/gitlab
+        service.after_run = door.sync_workspace
     app = build_app(readiness=service.readiness, metrics=service.metrics.render, webhook_routes=routes)
     address = listen or service.settings.listen
     server = HttpServer(app, address)

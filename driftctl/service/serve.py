@@ -49,6 +49,9 @@ class Service:
     ) -> None:
         self.config_path = config_path
         self.checkov = checkov
+        # Called with each reconcile's result (e.g. the forge's FrontDoor.sync_workspace: pull requests
+        # and the drift issue); a failure there is logged and never stops the schedule.
+        self.after_run: Callable[[core.WorkspaceResult], object] | None = None
         self.runtime = runtime
         self.clock = clock
         self.config = load_config(config_path)
@@ -264,6 +267,11 @@ class Service:
     ) -> None:
         """Metrics, state changes → outbox. A failure here is logged; the run itself is already recorded."""
         name = result.workspace
+        if self.after_run is not None:
+            try:
+                self.after_run(result)
+            except Exception:
+                log.exception("after-run hook failed (e.g. the forge)", extra={"step": "forge"})
         try:
             self.metrics.record(result, trigger, finished_at=at)
             breaker = self.runtime.store.breaker(name)

@@ -113,3 +113,20 @@ def test_maintenance_windows_must_name_known_workspaces(tmp_path: Path) -> None:
     config = write_config(tmp_path, ', maintenance: {nope: [{start: "01:00", end: "02:00"}]}')
     with pytest.raises(ConfigError, match=r"unknown workspace.*nope"):
         service(config, Clock())
+
+
+def test_each_result_reaches_the_after_run_hook_and_a_failing_hook_stops_nothing(tmp_path: Path) -> None:
+    """`serve` hands every reconcile's result to the forge (FrontDoor.sync_workspace) through this hook."""
+    s = service(write_config(tmp_path), Clock())
+    seen: list[core.WorkspaceResult] = []
+    result = core.WorkspaceResult("a", "auto", core.Status.CLEAN)
+    s.after_run = seen.append
+    s._after(result, "run-1", "schedule", 1_800_000_000.0, False)
+    assert seen == [result]
+
+    def broken(_result: core.WorkspaceResult) -> None:
+        raise RuntimeError("forge unreachable")
+
+    s.after_run = broken
+    s._after(result, "run-2", "schedule", 1_800_000_001.0, False)  # logged, not raised
+    assert s.metrics.render()  # the run was still recorded
