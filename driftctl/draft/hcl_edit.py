@@ -10,9 +10,7 @@ and masked values (sensitive, unknown) are never written.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
 import os
 import re
 from collections import deque
@@ -33,7 +31,6 @@ from driftctl.draft.hcl_locate import (
     attr_name,
     block_body,
     block_body_of_start,
-    block_braces,
     block_type,
     body_items,
     container_items,
@@ -44,18 +41,33 @@ from driftctl.draft.hcl_locate import (
     find_resource,
     function_name,
     indent_at,
-    line_end,
     line_no,
-    line_start,
     literal_value,
     locate_resource,
     parse_hcl,
     span,
-    tokens,
     unwrap,
     var_reference,
 )
-from driftctl.invisible import CONTROL, INVISIBLE
+from driftctl.draft.hcl_render import (
+    UNSAFE_RAW,
+    block_list,
+    quote_hcl,
+    render_block,
+    render_hcl,
+    render_heredoc,
+)
+from driftctl.draft.hcl_splice import (
+    Outcome,
+    Splice,
+    Unresolved,
+    add_blocks,
+    add_to_body,
+    add_to_container,
+    cut,
+    remover,
+    replace_node,
+)
 from driftctl.models import (
     SENSITIVE,
     UNKNOWN,
@@ -81,13 +93,9 @@ __all__ = [
     "split_path",
 ]
 
-STEP = "  "
 IGNORED = frozenset({"tags_all"})  # computed by the provider: ``tags`` is what the code sets
 _MAX_STEPS = 2000  # expansions re-enter the queue; this bounds a runaway
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_RESERVED = frozenset({"true", "false", "null", "for", "in", "if", "else", "endif", "endfor"})
 _PATH_STEP = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
-_META_ARGS = frozenset({"count", "for_each", "provider", "depends_on"})
 
 Seg = str | int
 
@@ -99,123 +107,6 @@ class AdoptResult:
     edits: tuple[FileEdit, ...]
     unresolved: tuple[str, ...]
     root: Path | None = None
-
-
-# -- rendering values as HCL ----------------------------------------------------------------------------
-
-
-_UNSAFE_RAW = re.compile(f"{CONTROL.pattern}|{INVISIBLE.pattern}")
-
-
-def quote_hcl(text: str) -> str:
-    """A quoted HCL string whose value is exactly ``text``: template sequences are escaped, so a
-    hostile value cannot interpolate (``${`` → ``$${``, ``%{`` → ``%%{``); control characters, bidi
-    controls and zero-width characters are ``\\uXXXX`` escapes, so a reviewer sees what the diff does."""
-    out = []
-    for ch in text:
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif ch in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F or INVISIBLE.match(ch):
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out).replace("${", "$${").replace("%{", "%%{") + '"'
-
-
-def render_key(key: str) -> str:
-    return key if _IDENT.match(key) and key not in _RESERVED else quote_hcl(key)
-
-
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
-
-
-def render_hcl(value: Any, indent: str = "") -> str:
-    """``value`` as an HCL expression; ``indent`` is the indentation of the line it starts on."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{value!r} has no HCL literal")
-        return repr(value)
-    if isinstance(value, str):
-        return quote_hcl(value)
-    inner = indent + STEP
-    if isinstance(value, list | tuple):
-        if all(_scalar(v) for v in value):
-            return "[" + ", ".join(render_hcl(v) for v in value) + "]"
-        return "[\n" + "".join(f"{inner}{render_hcl(v, inner)},\n" for v in value) + indent + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        pairs = [(render_key(str(k)), render_hcl(v, inner)) for k, v in value.items()]
-        return "{\n" + "\n".join(_aligned(pairs, inner)) + "\n" + indent + "}"
-    raise ValueError(f"a {type(value).__name__} has no HCL literal")
-
-
-def _aligned(pairs: Sequence[tuple[str, str]], indent: str) -> list[str]:
-    """``key = value`` lines with ``=`` aligned the way ``terraform fmt`` does: runs of single-line
-    values align; a multi-line value stands alone and ends the run."""
-    lines: list[str] = []
-    run: list[tuple[str, str]] = []
-
-    def flush() -> None:
-        width = max((len(k) for k, _ in run), default=0)
-        lines.extend(f"{indent}{k.ljust(width)} = {v}" for k, v in run)
-        run.clear()
-
-    for key, rendered in pairs:
-        if "\n" in rendered:
-            flush()
-            lines.append(f"{indent}{key} = {rendered}")
-        else:
-            run.append((key, rendered))
-    flush()
-    return lines
-
-
-def _block_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def render_block(kind: str, value: dict[str, Any], indent: str) -> str:
-    """A nested block from a state element; null and empty-list fields are left out."""
-    inner = indent + STEP
-    pairs, nested = [], []
-    for key, item in value.items():
-        if not _IDENT.match(key):
-            raise ValueError(f"{key!r} is not an attribute name")
-        if _block_list(item):
-            nested.append((key, item))
-        elif item is not None and item != []:
-            pairs.append((key, render_hcl(item, inner)))
-    lines = [f"{indent}{kind} {{", *_aligned(pairs, inner)]
-    for key, items in nested:
-        for item in items:
-            lines += (
-                ["", render_block(key, item, inner)] if len(lines) > 1 else [render_block(key, item, inner)]
-            )
-    return "\n".join([*lines, f"{indent}}}"])
-
-
-def _render_heredoc(value: str, opener: str, indent: str) -> str:
-    """A heredoc in the original's style; ``<<-`` bodies are indented (HCL strips the common indent)."""
-    marker = opener.lstrip("<-").strip() or "EOT"
-    with contextlib.suppress(ValueError):
-        value = json.dumps(json.loads(value), indent=2)
-    lines = value.removesuffix("\n").replace("${", "$${").replace("%{", "%%{").split("\n")
-    while marker in (line.strip() for line in lines):
-        marker += "X"
-    if not opener.startswith("<<-"):
-        return f"<<{marker}\n" + "\n".join(lines) + f"\n{marker}\n"
-    body = "\n".join(indent + STEP + line if line.strip() else line for line in lines)
-    return f"<<-{marker}\n{body}\n{indent}{marker}\n"
 
 
 # -- attribute paths ------------------------------------------------------------------------------------
@@ -293,170 +184,6 @@ def _prepare(changes: Sequence[AttributeChange]) -> list[AttributeChange]:
     return _ordered(out)
 
 
-# -- splices --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Splice:
-    file: Path
-    start: int
-    end: int
-    text: str
-
-
-class _Unresolved(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-Outcome = _Splice | list[AttributeChange] | None
-
-
-def _end(text: str, node: Node) -> int:
-    """The end of a node, not counting the newline a heredoc swallows."""
-    end = span(node)[1]
-    return end - 1 if text[end - 1 : end] == "\n" else end
-
-
-def _eq_column(text: str, item: Node) -> int | None:
-    eq = next((t for t in tokens(item) if t.type in ("EQ", "COLON")), None)
-    if eq is None or line_no(text, span(item)[0]) != line_no(text, _end(text, item)):
-        return None
-    return span(eq)[1] - 1 - line_start(text, span(eq)[1] - 1)
-
-
-def _line(text: str, neighbour: Node | None, key: str, rendered: str, indent: str) -> str:
-    """``key = value`` lined up with the neighbour's ``=`` when it fits (``terraform fmt`` does the rest)."""
-    column = _eq_column(text, neighbour) if neighbour is not None and "\n" not in rendered else None
-    pad = column - len(indent) - len(key) if column is not None else 1
-    return f"{indent}{key}{' ' * max(1, pad)}= {rendered}"
-
-
-def _replace(file: Path, text: str, node: Node, new: str) -> _Splice:
-    start, end = span(node)
-    if text[end - 1 : end] == "\n" and not new.endswith("\n"):
-        new += "\n"
-    return _Splice(file, start, end, new)
-
-
-def _line_text(text: str, pos: int) -> str:
-    return text[line_start(text, pos) : line_end(text, pos)]
-
-
-def _cut(file: Path, text: str, node: Node, siblings: Sequence[Node], *, comments: bool = False) -> _Splice:
-    """Remove an item: its whole line(s) when it has them to itself, else the item and one comma."""
-    start, end = span(node)[0], _end(text, node)
-    comma = re.compile(r"[ \t]*,").match(text, end)
-    after = comma.end() if comma else end
-    rest = text[after : line_end(text, after)].strip()
-    if text[line_start(text, start) : start].strip() == "" and (not rest or rest.startswith(("#", "//"))):
-        a, b = line_start(text, start), min(line_end(text, after) + 1, len(text))
-        while comments and a > 0 and _line_text(text, a - 1).strip().startswith(("#", "//")):
-            a = line_start(text, a - 1)
-        before = _line_text(text, a - 1) if a > 0 else None
-        following = _line_text(text, b) if b < len(text) else ""
-        if (
-            before is not None
-            and not before.strip()
-            and (not following.strip() or following.strip()[0] in "}])")
-        ):
-            a = line_start(text, a - 1)
-        elif (
-            before is not None
-            and before.rstrip().endswith(("{", "[", "("))
-            and b < len(text)
-            and not following.strip()
-        ):
-            b = line_end(text, b) + 1
-        return _Splice(file, a, b, "")
-    i = list(siblings).index(node)
-    if i > 0:
-        return _Splice(file, _end(text, siblings[i - 1]), end, "")
-    if len(siblings) > 1:
-        return _Splice(file, start, span(siblings[1])[0], "")
-    return _Splice(file, start, after, "")
-
-
-def _remover(file: Path, text: str, node: Node, siblings: Sequence[Node]) -> Callable[[], _Splice]:
-    return lambda: _cut(file, text, node, siblings)
-
-
-def _add_to_container(file: Path, text: str, node: Node, key: str | None, value: Any) -> _Splice:
-    """Append ``key = value`` to an object (``key`` None: ``value`` to a tuple), in its layout."""
-    items = container_items(node)
-    braces = [t for t in tokens(node) if t.type in ("LBRACE", "RBRACE", "LSQB", "RSQB")]
-    open_at, close_at = span(braces[0])[0], span(braces[-1])[0]
-    key_text = render_key(key) if key is not None else ""
-    if "\n" not in text[open_at:close_at]:
-        rendered = render_hcl(value, indent_at(text, open_at))
-        entry = f"{key_text} = {rendered}" if key is not None else rendered
-        if items:
-            return _Splice(file, _end(text, items[-1]), _end(text, items[-1]), f", {entry}")
-        pad = " " if key is not None else ""
-        return _Splice(file, open_at + 1, close_at, f"{pad}{entry}{pad}")
-    last = items[-1] if items else None
-    indent = indent_at(text, span(last)[0]) if last is not None else indent_at(text, close_at) + STEP
-    rendered = render_hcl(value, indent)
-    entry = _line(text, last, key_text, rendered, indent) if key is not None else indent + rendered
-    if last is None:
-        return _Splice(file, line_end(text, open_at), line_end(text, open_at), "\n" + entry)
-    comma = re.compile(r"[ \t]*,").match(text, _end(text, last))
-    if key is None and comma is None:
-        return _Splice(file, _end(text, last), _end(text, last), ",\n" + entry)
-    pos = comma.end() if comma else _end(text, last)
-    if line_no(text, pos) == line_no(text, close_at):
-        return _Splice(file, pos, pos, "\n" + entry + ("," if comma else ""))
-    return _Splice(file, line_end(text, pos), line_end(text, pos), "\n" + entry + ("," if comma else ""))
-
-
-def _add_to_body(file: Path, text: str, block: Node, name: str, value: Any) -> _Splice:
-    """Insert ``name = value`` after the block's last attribute (or before its first nested block)."""
-    if not _IDENT.match(name):
-        raise ValueError(f"{name!r} is not an attribute name")
-    body = block_body(block)
-    items = body_items(body)
-    attrs = [i for i in items if i.data == "attribute"]
-    anchors = [a for a in attrs if attr_name(a) not in _META_ARGS] or attrs
-    open_at, close_at = block_braces(block)
-    if line_no(text, open_at) == line_no(text, close_at):  # a one-line block: give it lines
-        outer = indent_at(text, open_at)
-        old = [f"{outer}{STEP}{text[span(i)[0] : _end(text, i)]}" for i in items]
-        new = _line(text, None, name, render_hcl(value, outer + STEP), outer + STEP)
-        return _Splice(file, open_at + 1, close_at, "\n" + "\n".join([*old, new]) + "\n" + outer)
-    if anchors:
-        anchor = anchors[-1]
-        indent = indent_at(text, span(anchor)[0])
-        entry = _line(text, anchor, name, render_hcl(value, indent), indent)
-        pos = line_end(text, _end(text, anchor))
-        return _Splice(file, pos, pos, "\n" + entry)
-    if items:
-        indent = indent_at(text, span(items[0])[0])
-        pos = line_start(text, span(items[0])[0])
-        return _Splice(file, pos, pos, f"{indent}{name} = {render_hcl(value, indent)}\n\n")
-    indent = indent_at(text, open_at) + STEP
-    entry = f"{indent}{name} = {render_hcl(value, indent)}"
-    return _Splice(file, open_at + 1, close_at, "\n" + entry + "\n" + indent_at(text, close_at))
-
-
-def _add_blocks(file: Path, text: str, block: Node, name: str, values: Sequence[dict[str, Any]]) -> _Splice:
-    """New ``name { ... }`` blocks after the last block of that type (or the body's last item)."""
-    body = block_body(block)
-    items, same = body_items(body), find_blocks(body, name)
-    open_at, close_at = block_braces(block)
-    anchor = same[-1] if same else items[-1] if items else None
-    if anchor is None or line_no(text, open_at) == line_no(text, close_at):
-        if items:
-            raise ValueError("a one-line block")
-        indent = indent_at(text, open_at) + STEP
-        rendered = "\n\n".join(render_block(name, v, indent) for v in values)
-        return _Splice(file, open_at + 1, close_at, "\n" + rendered + "\n" + indent_at(text, close_at))
-    indent = indent_at(text, span(anchor)[0])
-    rendered = "\n\n".join(render_block(name, v, indent) for v in values)
-    pos = span(anchor)[1] if same else line_end(text, _end(text, anchor))
-    return _Splice(file, pos, pos, "\n\n" + rendered)
-
-
 # -- resolving one change -------------------------------------------------------------------------------
 
 
@@ -467,7 +194,7 @@ class _Slot:
     file: Path
     node: Node
     frame: Frame
-    remove: Callable[[], _Splice] | None = None
+    remove: Callable[[], Splice] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,10 +213,10 @@ class _Run:
         shown = file.relative_to(self.root) if file.is_relative_to(self.root) else file
         return f"{shown}:{line_no(self.files.read(file), pos)}"
 
-    def unresolved(self, reason: str) -> _Unresolved:
-        return _Unresolved(f"{self.address}: {self.change.path} {reason}")
+    def unresolved(self, reason: str) -> Unresolved:
+        return Unresolved(f"{self.address}: {self.change.path} {reason}")
 
-    def comes_from(self, slot: _Slot) -> _Unresolved:
+    def comes_from(self, slot: _Slot) -> Unresolved:
         text = self.files.read(slot.file)
         start, end = span(slot.node)
         snippet = " ".join(text[start:end].split())
@@ -511,7 +238,7 @@ def _at_body(run: _Run, frame: Frame, file: Path, block: Node, segs: list[Seg], 
     change = run.change
     attr = find_attr(body, name)
     if attr is not None:
-        slot = _Slot(file, attr_expr(attr), frame, _remover(file, text, attr, body_items(body)))
+        slot = _Slot(file, attr_expr(attr), frame, remover(file, text, attr, body_items(body)))
         return _at_expr(run, slot, rest, [*trail, name])
     dynamic = find_blocks(body, "dynamic", name)
     if dynamic:
@@ -528,7 +255,7 @@ def _at_body(run: _Run, frame: Frame, file: Path, block: Node, segs: list[Seg], 
             return None
         value = _nest(rest[1:], change.after)
         if i == len(blocks) and isinstance(value, dict):
-            return _add_blocks(file, text, block, name, [value])
+            return add_blocks(file, text, block, name, [value])
         raise run.unresolved(f"names {name} block #{i + 1}, but the code has {len(blocks)}")
     if blocks:
         if rest:
@@ -537,15 +264,15 @@ def _at_body(run: _Run, frame: Frame, file: Path, block: Node, segs: list[Seg], 
     if change.kind is ChangeKind.REMOVED:
         return None  # the code does not set it: there is nothing to take back
     value = _nest(rest, change.after)
-    if _block_list(value):
-        return _add_blocks(file, text, block, name, value)
-    return _add_to_body(file, text, block, name, value)
+    if block_list(value):
+        return add_blocks(file, text, block, name, value)
+    return add_to_body(file, text, block, name, value)
 
 
 def _whole_block(run: _Run, file: Path, body: Node, blocks: list[Node], i: int, trail: list[Seg]) -> Outcome:
     change = run.change
     if change.kind is ChangeKind.REMOVED:
-        return _cut(file, run.files.read(file), blocks[i], body_items(body), comments=True)
+        return cut(file, run.files.read(file), blocks[i], body_items(body), comments=True)
     if isinstance(change.before, dict) and isinstance(change.after, dict):
         return _ordered(diff_values(change.before, change.after, path=join_path([*trail, i])))
     raise run.unresolved(f"replaces a whole {trail[-1]} block; a human must decide")
@@ -608,11 +335,11 @@ def _block_set(run: _Run, file: Path, block: Node, blocks: list[Node], trail: li
     if change.kind is ChangeKind.ADDED and isinstance(after, dict):
         if _match(blocks, after, opaque=False) is not None:
             return None  # the code already declares it
-        return _add_blocks(file, run.files.read(file), block, name, [after])
+        return add_blocks(file, run.files.read(file), block, name, [after])
     if change.kind is ChangeKind.REMOVED and isinstance(before, dict):
         k = _match(blocks, before, opaque=False)
         if k is not None:
-            return _cut(file, run.files.read(file), blocks[k], body_items(block_body(block)), comments=True)
+            return cut(file, run.files.read(file), blocks[k], body_items(block_body(block)), comments=True)
         if _match(blocks, before, opaque=True) is not None:
             where = run.where(file, span(blocks[_match(blocks, before, opaque=True) or 0])[0])
             raise run.unresolved(
@@ -638,12 +365,12 @@ def _at_expr(run: _Run, slot: _Slot, segs: list[Seg], trail: list[Seg]) -> Outco
     if isinstance(seg, int) and node.data == "tuple":
         items = container_items(node)
         if seg < len(items):
-            sub = _Slot(slot.file, items[seg], slot.frame, _remover(slot.file, text, items[seg], items))
+            sub = _Slot(slot.file, items[seg], slot.frame, remover(slot.file, text, items[seg], items))
             return _at_expr(run, sub, segs[1:], [*trail, seg])
         if run.change.kind is ChangeKind.REMOVED:
             return None
         if seg == len(items) and len(segs) == 1:
-            return _add_to_container(slot.file, text, node, None, run.change.after)
+            return add_to_container(slot.file, text, node, None, run.change.after)
         raise run.unresolved(f"is past the end of the list in {run.where(slot.file, span(node)[0])}")
     raise run.comes_from(slot)
 
@@ -658,14 +385,14 @@ def _set_value(run: _Run, slot: _Slot, trail: list[Seg]) -> Outcome:
             items = container_items(node)
             if change.kind is ChangeKind.ADDED:
                 present = any(literal_value(i) == element for i in items)
-                return None if present else _add_to_container(slot.file, text, node, None, element)
+                return None if present else add_to_container(slot.file, text, node, None, element)
             hit = next((i for i in items if literal_value(i) == element), None)
             if hit is None:
                 raise run.unresolved(
                     f"element {element!r} is not a literal of the list in "
                     f"{run.where(slot.file, span(node)[0])}; a human must decide"
                 )
-            return _cut(slot.file, text, hit, items)
+            return cut(slot.file, text, hit, items)
     if change.kind is ChangeKind.REMOVED:
         if slot.remove is not None and current is not NOT_LITERAL:
             return slot.remove()
@@ -685,11 +412,11 @@ def _set_value(run: _Run, slot: _Slot, trail: list[Seg]) -> Outcome:
     if isinstance(current, str) and isinstance(after, str) and _same_json(current, after):
         return None
     # A heredoc has no escapes: a value with control or invisible characters becomes a quoted string.
-    if node.data.startswith("heredoc") and isinstance(after, str) and not _UNSAFE_RAW.search(after):
+    if node.data.startswith("heredoc") and isinstance(after, str) and not UNSAFE_RAW.search(after):
         opener = str(node.children[0]).split("\n")[0]
         indent = indent_at(text, span(node)[0])
-        return _replace(slot.file, text, node, _render_heredoc(after, opener, indent))
-    return _replace(slot.file, text, slot.node, render_hcl(after, indent_at(text, span(slot.node)[0])))
+        return replace_node(slot.file, text, node, render_heredoc(after, opener, indent))
+    return replace_node(slot.file, text, slot.node, render_hcl(after, indent_at(text, span(slot.node)[0])))
 
 
 def _same_json(a: str, b: str) -> bool:
@@ -711,7 +438,7 @@ def _jsonencode(run: _Run, slot: _Slot, node: Node, after: str) -> Outcome:
         return None
     text = run.files.read(slot.file)
     rendered = render_hcl(parsed, indent_at(text, span(slot.node)[0]))
-    return _replace(slot.file, text, slot.node, f"jsonencode({rendered})")
+    return replace_node(slot.file, text, slot.node, f"jsonencode({rendered})")
 
 
 def _in_object(run: _Run, slot: _Slot, obj: Node, segs: list[Seg], trail: list[Seg]) -> Outcome:
@@ -719,13 +446,13 @@ def _in_object(run: _Run, slot: _Slot, obj: Node, segs: list[Seg], trail: list[S
     text, items = run.files.read(slot.file), container_items(obj)
     for elem in items:
         if elem_key(elem) == key:
-            sub = _Slot(slot.file, elem_value(elem), slot.frame, _remover(slot.file, text, elem, items))
+            sub = _Slot(slot.file, elem_value(elem), slot.frame, remover(slot.file, text, elem, items))
             return _at_expr(run, sub, rest, [*trail, key])
     if run.change.kind is ChangeKind.REMOVED:
         return None
     if any(elem_key(e) is None for e in items):
         raise run.comes_from(slot)  # a computed key might be this one
-    return _add_to_container(slot.file, text, obj, key, _nest(rest, run.change.after))
+    return add_to_container(slot.file, text, obj, key, _nest(rest, run.change.after))
 
 
 def _in_merge(run: _Run, slot: _Slot, call: Node, segs: list[Seg], trail: list[Seg]) -> Outcome:
@@ -754,7 +481,7 @@ def _follow_var(run: _Run, slot: _Slot, name: str, segs: list[Seg], trail: list[
     if arg is not None:
         return _at_expr(run, _Slot(call.file, attr_expr(arg), frame.parent), segs, trail)
     if not segs and run.change.kind is not ChangeKind.REMOVED:
-        return _add_to_body(call.file, run.files.read(call.file), call.block, name, run.change.after)
+        return add_to_body(call.file, run.files.read(call.file), call.block, name, run.change.after)
     where = run.where(call.file, span(call.block)[0])
     raise run.unresolved(
         f"comes from var.{name}, which module.{call.name} ({where}) does not set: "
@@ -867,7 +594,7 @@ def _apply_one(run: _Run, queue: deque[AttributeChange]) -> str | None:
     found = find_resource(run.files, run.resource)
     try:
         outcome = _at_body(run, found.frame, found.location.file, found.block, segs, [])
-    except _Unresolved as exc:
+    except Unresolved as exc:
         return exc.reason
     except ValueError as exc:
         return f"{run.address}: {change.path} cannot be written as HCL ({exc}); a human must decide"
