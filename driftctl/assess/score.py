@@ -158,7 +158,8 @@ def _confidence(
         )
     if draft is not None and draft.needs_human:
         reasons.append(Reason("drafter", f"needs a human: {draft.needs_human}", confidence=-1.0))
-    evidence = _clamp(sum(r.confidence for r in reasons))
+    raw = sum(r.confidence for r in reasons)
+    evidence = _clamp(raw)
     if draft is not None and verification is not None:
         own = _clamp(draft.confidence)
         if own < evidence:
@@ -166,7 +167,7 @@ def _confidence(
                 Reason(
                     "drafter",
                     f"{draft.drafter} drafter's own confidence {own:.2f} caps the evidence's {evidence:.2f}",
-                    confidence=own - evidence,
+                    confidence=own - raw,  # the total is then exactly ``own`` (not off by rounding)
                 )
             )
         else:

@@ -157,3 +157,16 @@ def test_a_hold_keeps_a_fix_that_would_auto_apply_as_a_proposal_with_its_reason(
     reason = "outside the maintenance window (daily 22:00-06:00 UTC): fixes are proposed, not applied"
     held = decide(assessment, Gate(mode="auto", hold=reason))
     assert held.kind is DecisionKind.PROPOSE and held.reasons == (reason,)
+
+
+def test_a_cap_by_the_drafters_own_confidence_is_exact() -> None:
+    """The rules drafter says 0.85 and the evidence says more: the confidence is 0.85, not 0.8499, which
+    misses the 0.85 threshold and turned the queue-deleted scenario's heal into a proposal."""
+    from driftctl.assess.blast import BlastRadius
+
+    blast = BlastRadius(changed=(("aws_sqs_queue.q", "create"),), dependents=("x",), score=2.85, risk=0.2114)
+    draft = Draft("aws_sqs_queue.q", Strategy.REVERT, "rules", (), "re-create", 0.85)
+    verification = Verification(True, "a targeted plan creates aws_sqs_queue.q and nothing else")
+    assessment = score(blast=blast, rego=FakeRego(), draft=draft, verification=verification)
+    assert assessment.confidence == 0.85
+    assert decide(assessment, Gate(mode="auto")).kind is DecisionKind.AUTO_APPLY
