@@ -100,12 +100,17 @@ def test_two_workers_reconcile_every_workspace_once_per_period(
     finally:
         logs = _logs(workers)
     runs = job_runs(postgres_url)
+    assert not [r for r in runs if r.status == "failed"], logs
     by_due: dict[float, list[str]] = collections.defaultdict(list)
     for r in runs:
-        assert r.status == "succeeded", (r, logs)
-        by_due[r.due].append(r.workspace)
+        if r.status == "succeeded":
+            by_due[r.due].append(r.workspace)
     complete = [due for due, names in by_due.items() if len(names) >= COUNT]
     assert len(complete) >= 3, logs
+    # Every job of a completed sweep succeeded; only a sweep still running when the workers were
+    # stopped may have jobs left waiting (deferred for a retry that a stopped worker never takes).
+    last = max(complete)
+    assert all(r.status == "succeeded" for r in runs if r.due <= last), logs
     for due in complete:  # exactly once per period: every workspace, none twice
         assert sorted(by_due[due]) == sorted(estate.names), (due, by_due[due])
     dues = sorted(by_due)
