@@ -173,6 +173,10 @@ def test_sigkill_during_an_adopt_apply_is_rolled_back_by_the_next_run(
         start_new_session=True,
     )
     written = _wait_for_write_code(db, apply, time.monotonic() + 120)
+    # The `started` row comes just before the files are written: kill only once the edit is in the tree.
+    deadline = time.monotonic() + 60
+    while written and apply.poll() is None and _code(sb) == before and time.monotonic() < deadline:
+        time.sleep(0.02)
     if apply.poll() is None:
         os.kill(apply.pid, signal.SIGKILL)
     out, err = apply.communicate(timeout=60)
