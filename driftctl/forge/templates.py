@@ -49,14 +49,7 @@ class ProposalView:
         verification = doc.get("verification") or {}
         assessment = doc.get("assessment") or {}
         return cls(
-            id=row.id,
-            workspace=row.workspace,
-            address=row.address,
-            strategy=row.strategy,
-            status=row.status,
-            rationale=row.rationale,
-            risk=row.risk,
-            confidence=row.confidence,
+            **_row_fields(row),
             changes=tuple((c["path"], c.get("before"), c.get("after")) for c in finding.get("changes", [])),
             diff="".join(e.get("diff", "") for e in doc.get("edits", [])),
             verification=("verified: " if verification.get("ok") else "not verified: ")
@@ -74,14 +67,7 @@ class ProposalView:
         record = proposal_record(row)
         v = record.verification
         return cls(
-            id=row.id,
-            workspace=row.workspace,
-            address=row.address,
-            strategy=row.strategy,
-            status=row.status,
-            rationale=row.rationale,
-            risk=row.risk,
-            confidence=row.confidence,
+            **_row_fields(row),
             changes=tuple((c.path, c.before, c.after) for c in record.finding.changes),
             diff=record.diff,
             verification=("verified: " if v.ok else "not verified: ") + v.reason if v is not None else "",
@@ -270,3 +256,17 @@ def apply_reply(view: ProposalView, status: str, message: str) -> str:
     )
     footer = f"{int(ok)} applied, {int(not ok)} not applied"
     return command_reply("Apply", view.workspace, [section], footer)
+
+
+def _row_fields(row: ProposalRow) -> dict[str, Any]:
+    """What a proposal view takes from the row itself, whichever shape its stored data has."""
+    return {
+        "id": row.id,
+        "workspace": row.workspace,
+        "address": row.address,
+        "strategy": row.strategy,
+        "status": row.status,
+        "rationale": row.rationale,
+        "risk": row.risk,
+        "confidence": row.confidence,
+    }
