@@ -145,23 +145,18 @@ class RecordStore:
 
     def update_proposal(self, proposal_id: str, **fields: Any) -> ProposalRow:
         """Set ``fields`` on the proposal (and ``updated_at``); unknown field names are a bug."""
-        unknown = sorted(set(fields) - set(ProposalRow.model_fields) | ({"id"} & set(fields)))
-        if unknown:
-            raise TypeError(f"ProposalRow has no updatable field(s) {', '.join(unknown)}")
-        with self.writing(f"update proposal {proposal_id}") as s:
-            row = s.get(ProposalRow, proposal_id, with_for_update=True)
-            if row is None:
-                raise StoreError(f"no proposal {proposal_id}")
-            for name, value in fields.items():
-                setattr(row, name, value)
-            row.updated_at = utc_now()
-            s.add(row)
-            self._chain_state(s, row)
+        row = self._update_proposal(proposal_id, None, fields)
+        assert row is not None  # no expected status: always written
         return row
 
     def update_proposal_if(self, proposal_id: str, expected: str, **fields: Any) -> ProposalRow | None:
         """``update_proposal`` only while the proposal's status is still ``expected`` (checked and set
         in one transaction, under the row lock); None, and nothing written, when someone changed it."""
+        return self._update_proposal(proposal_id, expected, fields)
+
+    def _update_proposal(
+        self, proposal_id: str, expected: str | None, fields: dict[str, Any]
+    ) -> ProposalRow | None:
         unknown = sorted(set(fields) - set(ProposalRow.model_fields) | ({"id"} & set(fields)))
         if unknown:
             raise TypeError(f"ProposalRow has no updatable field(s) {', '.join(unknown)}")
@@ -169,7 +164,7 @@ class RecordStore:
             row = s.get(ProposalRow, proposal_id, with_for_update=True)
             if row is None:
                 raise StoreError(f"no proposal {proposal_id}")
-            if row.status != expected:
+            if expected is not None and row.status != expected:
                 return None
             for name, value in fields.items():
                 setattr(row, name, value)
